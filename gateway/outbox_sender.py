@@ -1,0 +1,100 @@
+"""Carries queued outbox rows to the transport: retries transient failures with backoff, dead-letters
+permanent ones with an alert, and never sends a row twice (a row found in 'sending' after a crash is first
+checked with the transport's proof of delivery)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from gateway.alerts import raise_alert
+from gateway.config import Config
+from gateway.store import OutboxItem, Store
+from gateway.transport import PermanentSendError, TransientSendError, Transport
+
+log = logging.getLogger("mailgate.outbox")
+
+
+def backoff_seconds(attempts: int, initial: float, cap: float) -> float:
+    return float(min(cap, initial * (2 ** max(0, attempts - 1))))
+
+
+class OutboxSender:
+    def __init__(self, store: Store, transport: Transport, config: Config, key: bytes,
+                 dry_run: bool = False) -> None:
+        self.store = store
+        self.transport = transport
+        self.config = config
+        self.key = key
+        self.dry_run = dry_run or config.gateway.dry_run
+
+    async def drain(self) -> int:
+        """Deliver everything that is due now. Returns the number of rows handled."""
+        handled = 0
+        while True:
+            due = self.store.due_outbox()
+            if not due:
+                return handled
+            for item in due:
+                await self.deliver(item)
+                handled += 1
+
+    def _recipients(self, item: OutboxItem) -> list[str]:
+        redirect = self.config.transport.redirect_all_to
+        return [redirect] if redirect else list(item.recipients)
+
+    async def deliver(self, item: OutboxItem) -> None:
+        if self.dry_run:
+            with self.store.transaction():
+                self.store.mark_sent(item.id, status="dry_run")
+                self.store.audit(actor="gateway", action="outbox:dry_run", target=str(item.id),
+                                 cause_ref=item.dedupe_key)
+            return
+        if item.status == "sending" and await self.transport.already_delivered(item.message_id):
+            with self.store.transaction():
+                self.store.mark_sent(item.id)
+                self.store.audit(actor="gateway", action="outbox:sent_verified", target=str(item.id),
+                                 cause_ref=item.dedupe_key)
+            return
+        with self.store.transaction():
+            self.store.mark_sending(item.id)
+        recipients = self._recipients(item)
+        try:
+            result = await self.transport.send(mail_from=item.mail_from, recipients=recipients,
+                                               content=item.content, message_id=item.message_id)
+        except TransientSendError as exc:
+            self._retry_or_die(item, str(exc))
+            return
+        except PermanentSendError as exc:
+            self._dead(item, str(exc))
+            return
+        with self.store.transaction():
+            for rcpt in result.accepted:
+                self.store.record_recipient(item.id, rcpt, "accepted", 250, "")
+            for rcpt, (code, text) in result.refused.items():
+                self.store.record_recipient(item.id, rcpt, "refused", code, text[:200])
+            self.store.mark_sent(item.id)
+            self.store.audit(actor="gateway", action=f"outbox:sent:{item.kind}", target=str(item.id),
+                             cause_ref=item.dedupe_key,
+                             detail={"accepted": len(result.accepted), "refused": len(result.refused)})
+        log.info("outbox sent", extra={"outbox_id": item.id, "kind": item.kind})
+
+    def _retry_or_die(self, item: OutboxItem, error: str) -> None:
+        age_hours = (self.store.clock.now() - datetime.fromisoformat(item.created_at)).total_seconds() / 3600
+        if age_hours >= self.config.transport.max_retry_age_hours:
+            self._dead(item, f"gave up after {item.attempts + 1} attempts: {error}")
+            return
+        delay = backoff_seconds(item.attempts + 1, self.config.transport.retry_initial_seconds,
+                                self.config.transport.retry_max_seconds)
+        with self.store.transaction():
+            self.store.mark_retry(item.id, error[:500], delay)
+        log.warning("outbox retry", extra={"outbox_id": item.id, "delay_seconds": delay})
+
+    def _dead(self, item: OutboxItem, error: str) -> None:
+        with self.store.transaction():
+            self.store.mark_dead(item.id, error[:500])
+            if item.kind != "alert":  # an alert about a dead alert would loop
+                raise_alert(self.store, self.config, self.key, kind="dead_letter",
+                            text=f"Outbox message {item.id} ({item.kind}) was dead-lettered: {error[:300]}",
+                            dedupe=f"dead:{item.id}", escalation_id=item.escalation_id)
+        log.error("outbox dead letter", extra={"outbox_id": item.id, "kind": item.kind})

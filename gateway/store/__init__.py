@@ -1,0 +1,18 @@
+"""The store: SQLite in WAL mode, the gateway's source of truth. The only module that speaks SQL.
+
+`Store` composes one mixin per area so that each area's queries live together in a small file.
+"""
+
+from __future__ import annotations
+
+from gateway.store.escalations import Escalation, EscalationStore, Event
+from gateway.store.messages import MessageStore, RawMessage
+from gateway.store.ops import OpsStore
+from gateway.store.outbox import OutboxItem, OutboxStore
+
+
+class Store(MessageStore, EscalationStore, OutboxStore, OpsStore):
+    """All of the gateway's durable state."""
+
+
+__all__ = ["Escalation", "Event", "OutboxItem", "RawMessage", "Store"]
