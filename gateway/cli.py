@@ -1,0 +1,46 @@
+"""The `mailgate` command line. Each command lives in gateway/commands/<name>.py and registers itself."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gateway.config import ConfigInvalid
+
+# Order is the order --help lists them in.
+COMMANDS = ["run", "check", "demo", "explain", "scrub", "replay", "status", "show", "reopen", "audit",
+            "quarantine", "purge"]
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailgate",
+        description="Email gateway between the support desk (Zendesk) and the vendors it escalates to.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"gateway.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except ConfigInvalid as exc:
+        for err in exc.errors:
+            print(f"config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return EXIT_OK
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
