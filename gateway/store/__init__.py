@@ -9,9 +9,10 @@ from gateway.store.escalations import Escalation, EscalationStore, Event
 from gateway.store.messages import MessageStore, RawMessage
 from gateway.store.ops import OpsStore
 from gateway.store.outbox import OutboxItem, OutboxStore
+from gateway.store.zendesk_jobs import ZendeskJobStore
 
 
-class Store(MessageStore, EscalationStore, OutboxStore, OpsStore):
+class Store(MessageStore, EscalationStore, OutboxStore, OpsStore, ZendeskJobStore):
     """All of the gateway's durable state."""
 
 

@@ -1,0 +1,178 @@
+"""Real servers for the integration tests and benchmarks: a throwaway Dovecot (IMAP) and an aiosmtpd peer.
+
+Dovecot facts that shape this file: as root it needs mail_uid set to an unprivileged user; unprivileged it
+needs default_internal_user / default_login_user / default_internal_group set to the running user; and its auth
+process cannot traverse a 0700 parent directory, so everything lives under a fresh 0755 directory in /tmp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import grp
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+USER, PASSWORD = "gateway", "gateway-test-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
+    """Poll `predicate` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+    return False
+
+
+class Dovecot:
+    """One Dovecot instance with one user and a Maildir, on a free loopback port (plain IMAP)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root or tempfile.mkdtemp(prefix="mailgate-dovecot-", dir="/tmp"))
+        os.chmod(self.root, 0o755)
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        if os.geteuid() == 0:
+            self.mail_user, self.mail_group = "nobody", grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
+        else:
+            self.mail_user = pwd.getpwuid(os.geteuid()).pw_name
+            self.mail_group = grp.getgrgid(os.getegid()).gr_name
+        self.home = self.root / "mail" / USER
+        self.maildir = self.home / "Maildir"
+        self._write_config()
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "dovecot.conf"
+
+    def _write_config(self) -> None:
+        for d in ("run", "state", "mail"):
+            (self.root / d).mkdir(exist_ok=True)
+            os.chmod(self.root / d, 0o755)
+        self.maildir.mkdir(parents=True, exist_ok=True)
+        (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        os.chmod(self.root / "passwd", 0o644)
+        privilege = (f"mail_uid = {self.mail_user}\nmail_gid = {self.mail_group}\n" if os.geteuid() == 0 else
+                     f"default_internal_user = {self.mail_user}\ndefault_login_user = {self.mail_user}\n"
+                     f"default_internal_group = {self.mail_group}\n")
+        self.conf.write_text(f"""\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+instance_name = mailgate-test-{self.port}
+log_path = {self.root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+{privilege}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    auto = subscribe
+    special_use = \\Sent
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.root}/passwd
+}}
+userdb {{
+  driver = static
+  args = home={self.home}
+}}
+""")
+        self._chown_mail()
+
+    def _chown_mail(self) -> None:
+        if os.geteuid() != 0:
+            return
+        uid, gid = pwd.getpwnam(self.mail_user).pw_uid, grp.getgrnam(self.mail_group).gr_gid
+        for dirpath, _dirs, files in os.walk(self.root / "mail"):
+            os.chown(dirpath, uid, gid)
+            for f in files:
+                os.chown(os.path.join(dirpath, f), uid, gid)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            wait_until(lambda: _port_open(self.port) or self.proc.poll() is not None, 15, "dovecot to listen")
+        except TimeoutError:
+            self.stop()
+            raise
+        if self.proc.poll() is not None:
+            err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+            raise RuntimeError(f"dovecot exited: {err}\n{self.log()}")
+
+    def stop(self) -> None:
+        """Kill the whole process group (master, imap, auth, ...) and wait for the port to close."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self.proc = None
+        wait_until(lambda: not _port_open(self.port), 10, "dovecot to stop listening")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        p = self.root / "dovecot.log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def reset_uidvalidity(self) -> None:
+        """Throw away Dovecot's UID list and indexes (server stopped): the folder gets a new UIDVALIDITY."""
+        assert self.proc is None, "stop the server first"
+        for p in self.maildir.rglob("dovecot*"):
+            if p.is_file():
+                p.unlink()
+        time.sleep(1.1)  # UIDVALIDITY is a timestamp in seconds; make sure the new one differs
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
