@@ -97,6 +97,13 @@ def _raw_8bit(value: str) -> bytes | None:
         return None  # real non-ASCII text (already decoded), keep as is
 
 
+def repair_8bit(value: str, fallback: str | None = None) -> str:
+    """Only the raw 8-bit bytes of a header value turned into text; encoded words are left alone (for
+    address headers, whose encoded display names may hold commas)."""
+    raw = _raw_8bit(value)
+    return value if raw is None else decode_bytes(raw, fallback)[0]
+
+
 def _join_words(chunks: list[tuple[bytes | str, str | None]], fallback: str | None) -> str:
     out: list[str] = []
     for data, charset in chunks:

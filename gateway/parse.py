@@ -17,6 +17,7 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import email.utils
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from email.message import Message
 
 from mailparser.utils import get_addresses
 
-from gateway.charsets import decode_bytes, decode_header_value
+from gateway.charsets import decode_bytes, decode_header_value, repair_8bit
 from gateway.replies import new_text as _new_text
 
 _MAX_PARTS = 500          # a bomb of tiny parts is read up to here, then flagged
@@ -69,7 +70,8 @@ class ParsedMessage:
     # guards (delivery reports) and trust. Read headers through header_values(), which decodes them.
     headers: Message | None = field(default=None, repr=False)
     body_charset: str | None = None
-    content_type: str = "text/plain"
+    content_type: str = "text/plain"  # of the whole message
+    body_type: str = ""               # "text/plain" or "text/html" (the text was made from HTML), "" if none
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name`, decoded to text (RFC 2047, raw 8-bit), in message order."""
@@ -128,14 +130,20 @@ def _ids(value: str) -> list[str]:
     return tokens
 
 
+def _simple(text: str) -> bool:
+    # Plain ASCII without quotes, comments or encoded words: the stdlib reads it the same, 5x faster.
+    return text.isascii() and not any(c in text for c in '"()\\') and "=?" not in text
+
+
 def _addresses(msg: Message, name: str, charset: str | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for value in msg.get_all(name) or []:
         text = str(value)
         if not text.isascii():
-            text = decode_header_value(text, charset)  # raw 8-bit first; names are decoded by the scanner
+            text = repair_8bit(text, charset)  # raw 8-bit first; encoded names are decoded by the scanner
         try:
-            pairs = get_addresses(text, defects=[], decode_names=True)
+            pairs = (email.utils.getaddresses([text]) if _simple(text)
+                     else get_addresses(text, defects=[], decode_names=True))
         except Exception:
             pairs = email.utils.getaddresses([text])
         for display, addr in pairs:
@@ -207,8 +215,20 @@ def _payload(part: Message) -> bytes:
     inner = part.get_payload()
     if isinstance(inner, list):  # an attached message: its own bytes, without the wrapping part's headers
         target = inner[0] if part.get_content_type() == "message/rfc822" and inner else part
-        return _safe(lambda: target.as_bytes(), b"") or b""
+        return _safe(lambda: _flatten(target).encode("utf-8", "surrogateescape"), b"") or b""
     return b""
+
+
+def _flatten(part: Message, depth: int = 0) -> str:
+    """The part's text as parsed (raw header values, line endings normalised). The stdlib generator
+    re-folds every header and costs ~1 ms per attached message; this is what size and hash are taken of."""
+    head = "".join(f"{name}: {value}\n" for name, value in part.raw_items())
+    payload = part.get_payload()
+    if not isinstance(payload, list) or depth > 20:
+        return f"{head}\n{payload if isinstance(payload, str) else ''}"
+    boundary = part.get_boundary() or ""
+    body = "".join(f"--{boundary}\n{_flatten(c, depth + 1)}\n" for c in payload if isinstance(c, Message))
+    return f"{head}\n{part.preamble or ''}{body}--{boundary}--\n{part.epilogue or ''}"
 
 
 def _text_of(part: Message, data: bytes, p: ParsedMessage) -> str:
@@ -248,10 +268,12 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
             _add_attachment(part, p, name, disposition)
     if plain:
         p.text = "\n".join(t for t in plain if t.strip()) or plain[0]
+        p.body_type = "text/plain"
     if html:
         p.html = html[0]
         if not p.text.strip():
             p.text = _html_to_text(p.html)
+            p.body_type = "text/html"
 
 
 def _body_walk(msg: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
@@ -295,18 +317,13 @@ def _alternatives(children: list[Message], p: ParsedMessage):  # type: ignore[no
         return
     nested = [c for c in children if c.is_multipart()]
     if nested:
-        yield from _body_walk_child(nested[-1], p)
+        yield from _body_walk(nested[-1], p)
         return
     if html:
         yield html[0]
         return
     if children:
         yield children[-1]
-
-
-def _body_walk_child(part: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
-    for child in _body_walk(part, p):
-        yield child
 
 
 def _html_to_text(html: str) -> str:

@@ -1,0 +1,242 @@
+"""Reading delivery failures: RFC 3464 delivery reports with the stdlib, the common non-standard formats
+with flufl.bounce, and the Message-ID of the message that bounced. Never raises.
+
+Order: (1) a message/delivery-status part (RFC 3464, also when it arrived as plain text), read per
+recipient with Action and Status; (2) flufl.bounce's detectors (Exim, qmail, Postfix, Yahoo, Exchange...)
+when the message looks like a bounce; (3) the delivery-report fields and MTA conventions found in the
+text (X-Failed-Recipients, "<addr>:" blocks, "Final-Recipient:" lines).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+
+from gateway.charsets import decode_bytes
+
+_STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_MSGID_LINE = re.compile(r"^\s*(?:X-)?(?:Original-)?Message-I[Dd]\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
+_DAEMON_LOCALS = ("mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "mailerdaemon", "mail.daemon",
+                  "mdaemon", "mailer_daemon", "bounce", "bounces", "nobody", "mail-delivery-system")
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (status )?notification|delivery failure|delivery has failed|returned mail"
+    r"|mail delivery (failed|system|subsystem)|failure notice|non[- ]?deliver|delivery (report|problem)"
+    r"|could not be delivered|returned to sender|unzustellbar|non remis|no se puede entregar|mail system error"
+    r"|delivery notification|rejected|message not delivered|delayed mail|warning: could not send"
+    r"|mail could not be delivered|permanent error|delivery failed|unable to deliver|failed delivery"
+    r"|\bbounce|kann nicht zugestellt|mail failure|mail returned|delivery error|error sending message",
+    re.IGNORECASE)
+_BOUNCE_BODY = re.compile(
+    r"could not be delivered|couldn't be delivered|was not delivered|undeliverable|delivery (to the following|"
+    r"has failed|failed|status notification)|permanent (error|failure|fatal)|user unknown|unknown user"
+    r"|mailbox (unavailable|not found|is full|full)|no such (user|mailbox|recipient)|recipient address rejected"
+    r"|host or domain name not found|this is the mail system at|this message was created automatically by"
+    r"|unable to deliver|i'm afraid i wasn't able to deliver|returned mail|message could not be sent"
+    r"|following (address|recipient)s? (had|failed)|\b55\d[ -]\d\.\d|\b5\.\d\.\d\b|delivery attempts"
+    r"|not be delivered|transient failure|temporarily deferred|delivery (is )?delayed|has not yet been delivered",
+    re.IGNORECASE)
+_TEMPORARY = re.compile(r"\bdelay|warning|will (be )?retr|still trying|temporar|deferred|not yet been delivered"
+                        r"|transient", re.IGNORECASE)
+
+
+@dataclass
+class BounceReport:
+    is_bounce: bool = False
+    kind: str | None = None                    # "permanent" / "temporary"
+    recipients: list[str] = field(default_factory=list)
+    original_message_id: str | None = None
+    feedback_report: bool = False               # ARF (RFC 5965) abuse/opt-out report: not a bounce
+    success_report: bool = False                # a DSN that only reports delivery
+    evidence: list[str] = field(default_factory=list)
+
+
+def _part_text(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return "\n\n".join("".join(f"{k}: {v}\n" for k, v in block.raw_items())
+                           for block in payload if isinstance(block, Message))
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return decode_bytes(data, part.get_content_charset())[0]
+    return payload if isinstance(payload, str) else ""
+
+
+def _blocks(text: str) -> list[dict[str, str]]:
+    """Delivery-status text -> header blocks (lower-cased field name -> value), unfolding continuations."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last = ""
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current, last = {}, ""
+            continue
+        if line[:1] in " \t" and last:
+            current[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if sep and name.strip() and " " not in name.strip():
+            last = name.strip().lower()
+            current.setdefault(last, value.strip())
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _address_of(value: str) -> str | None:
+    # "rfc822; <user@example.com>" / "RFC822;user@example.com" / "<user@example.com>"
+    value = value.split(";", 1)[1] if ";" in value else value
+    m = _ADDR.search(value)
+    return m.group(0).lower().strip(".") if m else None
+
+
+def _read_delivery_status(text: str, report: BounceReport) -> None:
+    failed = delayed = 0
+    for block in _blocks(text):
+        recipient = block.get("final-recipient") or block.get("original-recipient") or ""
+        if not recipient:
+            continue
+        action = block.get("action", "").lower()
+        status = block.get("status", "")
+        m = _STATUS.search(status)
+        klass = m.group(1) if m else ""
+        if action.startswith(("delivered", "relayed", "expanded")) or (klass == "2" and not action):
+            continue
+        addr = _address_of(block.get("final-recipient") or recipient) or _address_of(recipient)
+        if addr is None:
+            continue
+        if action.startswith("delayed") or (klass == "4" and not action.startswith(("fail", "error"))):
+            delayed += 1
+        else:
+            failed += 1
+        if addr not in report.recipients:
+            report.recipients.append(addr)
+    if failed or delayed:
+        report.is_bounce = True
+        report.kind = "permanent" if failed else "temporary"
+        report.evidence.append("delivery_status")
+    elif not report.recipients:
+        report.success_report = bool(_blocks(text))
+
+
+def _original_message_id(msg: Message, texts: list[str]) -> str | None:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                value = str(inner[0].get("Message-ID", "") or "")
+                m = re.search(r"<[^>\s]+>", value)
+                if m:
+                    return m.group(0)
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers", "message/global-headers"):
+            m = _MSGID_LINE.search(_part_text(part))
+            if m:
+                return m.group(1)
+    for text in texts:  # the original quoted in a plain-text bounce
+        m = _MSGID_LINE.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def looks_like_bounce(msg: Message, sender: str, subject: str, body: str) -> bool:
+    """Cheap pre-check before running the bounce detectors."""
+    local = sender.split("@", 1)[0].lower()
+    from_daemon = local in _DAEMON_LOCALS or local.startswith(("mailer-daemon", "postmaster"))
+    null = str(msg.get("Return-Path", "") or "").strip() in ("<>", "")
+    if msg.get("X-Failed-Recipients"):
+        return True
+    subject_hit = _BOUNCE_SUBJECT.search(subject) is not None
+    if subject_hit and (from_daemon or null):
+        return True
+    if (from_daemon or subject_hit or null) and _BOUNCE_BODY.search(body[:20000]):
+        return True
+    return False
+
+
+def _flufl(msg: Message, report: BounceReport) -> None:
+    try:
+        from flufl.bounce import all_failures  # lazy: most mail is not a bounce
+        temporary, permanent = all_failures(msg)
+    except Exception:
+        return
+    for addr in sorted(permanent) + sorted(temporary):
+        text = addr.decode("ascii", "replace").lower().strip("<>.")
+        if "@" in text and text not in report.recipients:
+            report.recipients.append(text)
+    if permanent or temporary:
+        report.is_bounce = True
+        report.kind = report.kind or ("permanent" if permanent else "temporary")
+        report.evidence.append("flufl.bounce")
+
+
+def _text_recipients(msg: Message, body: str, report: BounceReport, own: set[str]) -> None:
+    for value in msg.get_all("X-Failed-Recipients") or []:
+        for addr in _ADDR.findall(str(value)):
+            if addr.lower() not in report.recipients:
+                report.recipients.append(addr.lower())
+    if report.recipients:
+        return
+    blocks = _blocks(body)
+    for block in blocks:
+        addr = _address_of(block.get("final-recipient", "") or block.get("original-recipient", ""))
+        if addr and addr not in report.recipients:
+            report.recipients.append(addr)
+    if report.recipients:
+        return
+    head = re.split(r"^-+ ?(?:original message|this is a copy|below this line|the header)|^Received: ",
+                    body[:20000], maxsplit=1, flags=re.IGNORECASE | re.MULTILINE)[0]
+    for m in re.finditer(r"<(" + _ADDR.pattern + r")>\s*:|^\s*(" + _ADDR.pattern + r")\s*$", head, re.MULTILINE):
+        addr = (m.group(1) or m.group(2) or "").lower()
+        if addr and addr not in own and addr not in report.recipients:
+            report.recipients.append(addr)
+
+
+def read_bounce(msg: Message, *, sender: str, subject: str, body: str, own: set[str]) -> BounceReport:
+    """Everything the message says about a failed delivery. `own` are addresses of the bounce itself
+    (its From/To), which are never the failed recipient."""
+    report = BounceReport()
+    try:
+        _read(msg, sender, subject, body, own, report)
+    except Exception:
+        report.evidence.append("bounce_reader_error")
+    return report
+
+
+def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], report: BounceReport) -> None:
+    texts = [body]
+    if msg.get_content_type() == "multipart/report":
+        rtype = (msg.get_param("report-type") or "")
+        rtype = rtype.lower() if isinstance(rtype, str) else ""
+        if rtype == "feedback-report" or any(p.get_content_type() == "message/feedback-report"
+                                              for p in msg.walk()):
+            report.feedback_report = True
+            return
+    for part in msg.walk():
+        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status",
+                                       "text/delivery-status"):
+            _read_delivery_status(_part_text(part), report)
+    if report.success_report and not report.is_bounce:
+        return
+    candidate = report.is_bounce or looks_like_bounce(msg, sender, subject, body)
+    if candidate and not report.recipients:
+        _flufl(msg, report)
+    if candidate and not report.recipients:
+        _text_recipients(msg, body, report, own)
+    if candidate:
+        report.is_bounce = True
+        if report.kind is None:
+            codes = _STATUS.findall(body[:20000])
+            temporary = ("4" in codes and "5" not in codes) or _TEMPORARY.search(subject) is not None
+            report.kind = "temporary" if temporary else "permanent"
+        report.original_message_id = _original_message_id(msg, texts)
+        if not report.evidence:
+            report.evidence.append("bounce_heuristics")

@@ -1,0 +1,197 @@
+"""Conformance with real-world mail: every message in ../shared/corpus is parsed and guarded, and the facts
+each source's own test suite asserts (<source>/expected.json) are compared with what the gateway reads.
+
+Checked: no crash on any message; subjects; senders and recipients (addresses, the display name where the
+source asserts one); Message-ID and Date; attachments (count, file names, size, and md5 where the gateway
+keeps the content, i.e. text attachments); which body was chosen; bounce detection, its kind, the failed
+recipients (flufl.bounce addresses; the sisimai recipient count); auto-replies and auto-generated mail.
+
+Skipped keys (implementation-specific, no gateway equivalent): OTOBO's otobo_attachment_count (counts body
+alternatives), otobo_body_md5/body_md5/charset/envelope_to/attachment_content_*/creates_new_ticket; RT's
+rt_attachment_records (counts every MIME entity), top_content_type, attached_message_subject, RT-Send-Cc;
+mail-parser's body_md5_utf8, headers dict, received_*, server_ip_trust_*, x_msmail_priority, text_not_managed,
+text_html_count, attachment_0 metadata, to_domains; flufl's per-detector detections/scan_message/all_failures
+(restated by failed_recipients); sisimai's per-recipient reason/status/replycode table.
+The agreement figure and every disagreement are printed and written to var/corpus_conformance.txt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import getaddresses
+from pathlib import Path
+
+import pytest
+
+from gateway.guards import GuardVerdict, inspect
+from gateway.parse import ParsedMessage, parse_message
+
+CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
+REPORT = Path(__file__).parents[1] / "var" / "corpus_conformance.txt"
+TARGET = 98.0
+KEY = b"conformance-test-key"
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus directory absent: {CORPUS}")
+
+
+@dataclass
+class Fact:
+    file: str
+    key: str
+    expected: object
+    actual: object
+    ok: bool
+
+
+def _name(text: str) -> str:
+    """OTOBO sanitises file names (spaces/punctuation -> _); compare both sides in that form."""
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"_+", "_", re.sub(r"[^\w.\-]", "_", text))
+
+
+def _pairs(value: object) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(n, a.lower()) for n, a in getaddresses([value]) if a]
+    return [(str(n), str(a).lower()) for n, a in value]  # type: ignore[union-attr]
+
+
+def _att_names(p: ParsedMessage) -> list[str]:
+    return [a.filename or (a.content_id or "") for a in p.attachments]
+
+
+def _attachment_file_facts(p: ParsedMessage, files: list[dict[str, object]]) -> Iterator[tuple[str, object, object]]:
+    by_name = {_name(a.filename): a for a in p.attachments if a.filename}
+    for i, want in enumerate(files):
+        if want.get("content_alternative") is True and "filename" not in want:
+            continue  # OTOBO's view of the HTML alternative: the gateway keeps it as the html body
+        name = want.get("filename")
+        if name is None:
+            if "md5" in want:  # nameless: some attachment with that content
+                got = any(a.content and hashlib.md5(a.content).hexdigest() == want["md5"] for a in p.attachments)
+                kept = any(a.content for a in p.attachments)
+                if kept:
+                    yield f"attachment_files[{i}].md5", want["md5"], got
+            continue
+        if name == "file-1":
+            continue  # OTOBO's name for the (empty) body part, not an attachment
+        att = by_name.get(_name(str(name)))
+        yield f"attachment_files[{i}].filename", name, att.filename if att else None
+        if att is None:
+            continue
+        if "size" in want:
+            yield f"attachment_files[{i}].size", want["size"], att.size
+        if "md5" in want and att.content:
+            yield f"attachment_files[{i}].md5", want["md5"], hashlib.md5(att.content).hexdigest()
+        if "disposition" in want:
+            yield f"attachment_files[{i}].disposition", want["disposition"], att.disposition
+
+
+def _facts(exp: dict[str, object], p: ParsedMessage, v: GuardVerdict) -> Iterator[tuple[str, object, object]]:
+    for key, want in exp.items():
+        if key.startswith("_"):
+            continue
+        if key == "subject":
+            yield key, want, p.subject
+        elif key == "message_id":
+            yield key, want, p.message_id
+        elif key == "from_email":
+            yield key, want, p.from_addr
+        elif key == "from":
+            pairs = _pairs(want)
+            yield "from.address", pairs[0][1] if pairs else None, p.from_addr
+            if pairs and pairs[0][0]:
+                yield "from.name", pairs[0][0], p.from_name
+        elif key in ("to", "cc", "reply_to"):
+            got = {"to": p.to, "cc": p.cc, "reply_to": p.reply_to}[key]
+            yield key, [a for _, a in _pairs(want)], got
+        elif key == "to_count":
+            yield key, want, len(p.to)
+        elif key == "to_first_email":
+            yield key, want, p.to[0] if p.to else None
+        elif key == "date_utc":
+            yield key, want, p.date.astimezone(UTC).isoformat() if p.date else None
+        elif key == "attachments":
+            yield key, want, len(p.attachments)
+        elif key == "attachment_filenames":
+            yield key, sorted(_name(str(n)) for n in want), sorted(_name(n) for n in _att_names(p))  # type: ignore[union-attr]
+        elif key == "attachment_files":
+            yield from _attachment_file_facts(p, want)  # type: ignore[arg-type]
+        elif key in ("has_defects",):
+            yield key, want, bool(p.defects)
+        elif key in ("defects_categories", "defects_categories_contains"):
+            yield key, sorted(want), sorted(set(want) & set(p.defects))  # type: ignore[arg-type]
+        elif key == "is_outlook_msg":
+            yield "unreadable(outlook .msg)", want, not p.readable
+        elif key == "body_contains":
+            yield key, want, re.search(str(want), p.text + "\n" + (p.html or "")) is not None and want
+        elif key == "body_nonempty":
+            yield key, want, bool(p.text.strip())
+        elif key == "body_content_type":
+            yield key, want, p.body_type
+        elif key == "is_bounce":
+            yield key, want, v.bounce
+        elif key == "bounce_kind" and exp.get("is_bounce"):
+            yield key, want, v.bounce_kind
+        elif key == "failed_recipients":
+            # every asserted address is among the gateway's (shown: the asserted ones it found)
+            wanted = sorted({str(a).lower() for a in want})  # type: ignore[union-attr]
+            yield key, wanted, sorted(set(wanted) & set(v.bounced_recipients))
+        elif key == "failed_recipient_count":
+            yield key, want, len(v.bounced_recipients)
+        elif key == "is_auto_reply":
+            yield key, want, v.auto_reply and not v.bounce
+        elif key == "is_auto_generated":
+            yield key, want, v.no_auto_answer
+
+
+def _corpus() -> Iterator[tuple[str, Path, dict[str, object]]]:
+    for expected_file in sorted(CORPUS.glob("*/expected.json")):
+        source = expected_file.parent
+        expected = json.loads(expected_file.read_text())
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source).as_posix()
+            if not path.is_file() or rel in ("expected.json", "EXPECTED.md") or rel.startswith("LICENSE"):
+                continue
+            yield f"{source.name}/{rel}", path, expected.get(rel, {})
+
+
+@pytest.fixture(scope="module")
+def results() -> tuple[list[Fact], list[str], int]:
+    facts: list[Fact] = []
+    crashes: list[str] = []
+    count = 0
+    for name, path, exp in _corpus():
+        count += 1
+        try:
+            p = parse_message(path.read_bytes())
+            v = inspect(p, own_addresses={"gateway@mailgate.example"}, key=KEY)
+            facts.extend(Fact(name, k, want, got, want == got) for k, want, got in _facts(exp, p, v))
+        except Exception as exc:  # a crash is itself the finding
+            crashes.append(f"{name}: {type(exc).__name__}: {exc}")
+    return facts, crashes, count
+
+
+def test_corpus_no_crash(results: tuple[list[Fact], list[str], int]) -> None:
+    facts, crashes, count = results
+    assert count > 800, f"expected the whole corpus, read {count} messages"
+    assert crashes == []
+
+
+def test_corpus_agreement(results: tuple[list[Fact], list[str], int]) -> None:
+    facts, crashes, count = results
+    bad = [f for f in facts if not f.ok]
+    pct = 100.0 * (len(facts) - len(bad)) / len(facts)
+    lines = [f"corpus conformance: {len(facts) - len(bad)}/{len(facts)} facts agree = {pct:.2f}% "
+             f"over {count} messages, {len(crashes)} crashes"]
+    lines += [f"DISAGREE {f.file} {f.key}: expected {f.expected!r} got {f.actual!r}" for f in bad]
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    assert len(facts) > 2000
+    assert pct >= TARGET, f"{pct:.2f}% < {TARGET}% (see {REPORT})"
