@@ -1,10 +1,17 @@
 """Carries queued outbox rows to the transport: retries transient failures with backoff, dead-letters
-permanent ones with an alert, and never sends a row twice (a row found in 'sending' after a crash is first
-checked with the transport's proof of delivery)."""
+permanent ones with an alert, and never sends a row twice.
+
+Never twice: a row whose earlier attempt may have reached the server is first checked with the transport's
+proof of delivery. For SMTP "may have reached" is narrow: the transport journals (durably, in the store) the
+moment it starts sending the message data and clears the note when the server answers with any code; only a
+note left standing (crash, timeout or dropped connection after the data went out) makes delivery uncertain.
+Uncertain + proof found -> sent; proof of absence (authoritative Sent folder) -> send again; no way to tell ->
+held with an alert for an operator, never sent again automatically."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from gateway.alerts import raise_alert
@@ -19,6 +26,10 @@ def backoff_seconds(attempts: int, initial: float, cap: float) -> float:
     return float(min(cap, initial * (2 ** max(0, attempts - 1))))
 
 
+def _data_key(message_id: str) -> str:
+    return f"smtp_data:{message_id}"
+
+
 class OutboxSender:
     def __init__(self, store: Store, transport: Transport, config: Config, key: bytes,
                  dry_run: bool = False) -> None:
@@ -27,16 +38,41 @@ class OutboxSender:
         self.config = config
         self.key = key
         self.dry_run = dry_run or config.gateway.dry_run
+        # Transports that can say when the data went out get this sender as their journal.
+        self._journaled = hasattr(transport, "journal")
+        if self._journaled:
+            transport.journal = self  # type: ignore[attr-defined]
 
-    async def drain(self) -> int:
-        """Deliver everything that is due now. Returns the number of rows handled."""
+    # -- the delivery journal (see module docstring) --------------------------------------------------------
+    def data_started(self, message_id: str) -> None:
+        with self.store.transaction():
+            self.store.kv_set(_data_key(message_id), "1")
+
+    def data_answered(self, message_id: str) -> None:
+        with self.store.transaction():
+            self.store.kv_set(_data_key(message_id), "0")
+
+    def _maybe_delivered(self, item: OutboxItem) -> bool:
+        if self._journaled:
+            return self.store.kv_get(_data_key(item.message_id)) == "1"
+        return item.status == "sending"
+
+    async def drain(self, stop: Callable[[], bool] | None = None) -> int:
+        """Deliver everything that is due now (or until `stop()` says so, between two rows).
+        Returns the number of rows handled."""
         handled = 0
         while True:
             due = self.store.due_outbox()
             if not due:
                 return handled
             for item in due:
-                await self.deliver(item)
+                if stop is not None and stop():
+                    return handled
+                try:
+                    await self.deliver(item)
+                except Exception as exc:  # one row's surprise must not wedge the queue: back off, carry on
+                    log.exception("outbox row failed", extra={"outbox_id": item.id})
+                    self._retry_or_die(item, f"unexpected {type(exc).__name__}")
                 handled += 1
 
     def _recipients(self, item: OutboxItem) -> list[str]:
@@ -50,11 +86,7 @@ class OutboxSender:
                 self.store.audit(actor="gateway", action="outbox:dry_run", target=str(item.id),
                                  cause_ref=item.dedupe_key)
             return
-        if item.status == "sending" and await self.transport.already_delivered(item.message_id):
-            with self.store.transaction():
-                self.store.mark_sent(item.id)
-                self.store.audit(actor="gateway", action="outbox:sent_verified", target=str(item.id),
-                                 cause_ref=item.dedupe_key)
+        if self._maybe_delivered(item) and not await self._settle_uncertain(item):
             return
         with self.store.transaction():
             self.store.mark_sending(item.id)
@@ -78,6 +110,32 @@ class OutboxSender:
                              cause_ref=item.dedupe_key,
                              detail={"accepted": len(result.accepted), "refused": len(result.refused)})
         log.info("outbox sent", extra={"outbox_id": item.id, "kind": item.kind})
+
+    async def _settle_uncertain(self, item: OutboxItem) -> bool:
+        """An earlier attempt may have been accepted. Returns True when it is safe to send (again)."""
+        try:
+            proof = await self.transport.already_delivered(item.message_id)
+        except TransientSendError as exc:
+            self._retry_or_die(item, str(exc))
+            return False
+        if proof:
+            with self.store.transaction():
+                self.store.mark_sent(item.id)
+                self.store.audit(actor="gateway", action="outbox:sent_verified", target=str(item.id),
+                                 cause_ref=item.dedupe_key)
+            log.info("outbox sent (verified after interruption)", extra={"outbox_id": item.id})
+            return False
+        if proof is None:
+            with self.store.transaction():
+                self.store.mark_held(item.id, "delivery uncertain: interrupted after the data was sent")
+                raise_alert(self.store, self.config, self.key, kind="delivery_uncertain",
+                            text=f"Outbox message {item.id} ({item.kind}) may or may not have been delivered "
+                                 "(interrupted after the data was sent); it is held, not resent. Check the "
+                                 "recipient side, then release or drop it.",
+                            dedupe=f"uncertain:{item.id}", escalation_id=item.escalation_id)
+            log.error("outbox delivery uncertain; held", extra={"outbox_id": item.id})
+            return False
+        return True
 
     def _retry_or_die(self, item: OutboxItem, error: str) -> None:
         age_hours = (self.store.clock.now() - datetime.fromisoformat(item.created_at)).total_seconds() / 3600

@@ -1,14 +1,53 @@
-"""`mailgate run`."""
+"""`mailgate run`: the service (see gateway/service.py)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 
-from gateway.commands._unavailable import not_yet
-from gateway.runtime import add_common_options
+from gateway.config import ConfigInvalid
+from gateway.logs import setup_logging
+from gateway.runtime import Runtime, add_common_options, config_from_args
+from gateway.service import Service
+from gateway.service_setup import (
+    build_source,
+    build_transport,
+    load_plugins,
+    service_config_problems,
+    token_provider,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("run", help="Run the gateway service (mailbox watcher, outbox sender, scheduler).", description="Run the gateway service (mailbox watcher, outbox sender, scheduler).")
+    p = sub.add_parser("run", help="Run the gateway service (mailbox watcher, outbox sender, scheduler).",
+                       description="Run the gateway service: watch the mailbox, handle each message, send the "
+                       "outbox, run the clocks. SIGTERM stops it gracefully.")
     add_common_options(p)
-    p.set_defaults(func=not_yet("the service arrives with the mail-transport issue (#5)"))
+    p.add_argument("--once", action="store_true",
+                   help="handle what is waiting (mail, due clocks, outbox), then exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="nothing leaves: outbox rows are marked dry_run, the mailbox is not flagged or moved")
+    p.add_argument("--scheduler-seconds", type=float, default=30.0, metavar="S",
+                   help="how often clock deadlines are checked (default 30)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.dry_run:
+        config.gateway.dry_run = True
+    problems = service_config_problems(config)
+    if problems:
+        raise ConfigInvalid(problems)
+    setup_logging(config.logging.level, config.logging.format)
+    tokens = token_provider(config)
+    rt = Runtime.open(config)
+    try:
+        source = build_source(config, rt.store, tokens, config.gateway.dry_run)
+        transport = build_transport(config, tokens)
+        load_plugins()
+        service = Service(rt, source, transport, once=args.once, dry_run=config.gateway.dry_run,
+                          scheduler_seconds=args.scheduler_seconds)
+        return asyncio.run(service.run())
+    finally:
+        rt.close()

@@ -28,8 +28,9 @@ class Transport(Protocol):
         """Deliver once. Raise TransientSendError or PermanentSendError on failure."""
         ...
 
-    async def already_delivered(self, message_id: str) -> bool:
-        """After a crash mid-send: is there proof the message with this Message-ID already left?"""
+    async def already_delivered(self, message_id: str) -> bool | None:
+        """After a crash mid-send: did the message with this Message-ID already leave? True / False when the
+        transport can tell either way, None when it cannot (the sender then holds the row for an operator)."""
         ...
 
     async def close(self) -> None: ...

@@ -8,9 +8,9 @@ process cannot traverse a 0700 parent directory, so everything lives under a fre
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
-import grp
 import shutil
 import signal
 import socket
@@ -176,3 +176,134 @@ userdb {{
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# -- the SMTP peer ----------------------------------------------------------------------------------------------
+class PeerHandler:
+    """aiosmtpd handler: records what it accepts and answers per a plan the test sets.
+
+    `plan` is consumed one entry per DATA: "ok", "4xx", "5xx" or "drop" (close the connection without an
+    answer). When the plan is empty every message is accepted. With `sent_folder`, each accepted message is
+    filed in that IMAP mailbox's Sent folder before the 250 goes out, the way Microsoft 365 and Gmail file
+    submitted mail.
+    """
+
+    def __init__(self, sent_folder: Dovecot | None = None) -> None:
+        self.plan: list[str] = []
+        self.received: list[dict[str, object]] = []
+        self.answers: list[str] = []
+        self.sent_folder = sent_folder
+        self._imap = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        action = self.plan.pop(0) if self.plan else "ok"
+        self.answers.append(action)
+        if action == "4xx":
+            return "451 4.3.0 try again later"
+        if action == "5xx":
+            return "550 5.7.1 rejected"
+        if action == "drop":
+            server.transport.close()
+            return "421 closing"
+        content = bytes(envelope.original_content or envelope.content)
+        if self.sent_folder is not None:
+            self._file_in_sent(content)
+        self.received.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "content": content,
+                              "message_id": _message_id(content), "at": time.monotonic()})
+        return "250 2.0.0 queued"
+
+    def _file_in_sent(self, content: bytes) -> None:
+        from imapclient import IMAPClient
+
+        assert self.sent_folder is not None
+        client = IMAPClient("127.0.0.1", self.sent_folder.port, ssl=False, timeout=10)
+        try:
+            client.login(USER, PASSWORD)
+            client.append("Sent", content, flags=[b"\\Seen"])
+        finally:
+            client.logout()
+
+    def message_ids(self) -> list[str]:
+        return [str(r["message_id"]) for r in self.received]
+
+
+def _message_id(content: bytes) -> str:
+    from email.parser import BytesHeaderParser
+
+    return str(BytesHeaderParser().parsebytes(content).get("Message-ID", "")).strip()
+
+
+class SmtpPeer:
+    def __init__(self, sent_folder: Dovecot | None = None) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.handler = PeerHandler(sent_folder)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.controller.stop()
+
+
+# -- mail the tests put into the mailbox --------------------------------------------------------------------------
+AGENT_DOMAIN, GATEWAY_ADDRESS, AUTHSERV_ID = "drchrono.com", "escalations@example.org", "mx.example.org"
+
+
+def escalation_request(ticket: int, vendor: str = "ID.me") -> bytes:
+    """An agent's escalation (trusted: DMARC pass from our authserv-id), which makes the gateway queue exactly
+    one vendor escalation email."""
+    return (
+        f"Authentication-Results: {AUTHSERV_ID}; dkim=pass header.d={AGENT_DOMAIN}; spf=pass "
+        f"smtp.mailfrom={AGENT_DOMAIN};\r\n dmarc=pass header.from={AGENT_DOMAIN}\r\n"
+        f"From: Test Agent <agent.{ticket}@{AGENT_DOMAIN}>\r\n"
+        f"To: Escalations <{GATEWAY_ADDRESS}>\r\n"
+        f"Subject: {vendor} escalation for Zendesk #{ticket}\r\n"
+        "Date: Fri, 20 Nov 2026 16:00:00 +0000\r\n"
+        f"Message-ID: <agent-{ticket}@mail.{AGENT_DOMAIN}>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"Vendor: {vendor}\r\nZendesk ticket: {ticket}\r\n\r\n"
+        "Agent: Test Agent\r\nAgent email: agent@drchrono.com\r\n"
+        "First name: Alan\r\nLast name: Example\r\nSign-up email: alan.example@example.net\r\n"
+        "Issue timestamp: 2026-11-20 14:32 PT\r\n"
+        "Description: The provider cannot complete MFA when signing prescriptions.\r\n"
+    ).encode()
+
+
+def append(dovecot: Dovecot, messages: list[bytes], folder: str = "INBOX") -> None:
+    from imapclient import IMAPClient
+
+    client = IMAPClient("127.0.0.1", dovecot.port, ssl=False, timeout=10)
+    try:
+        client.login(USER, PASSWORD)
+        for m in messages:
+            client.append(folder, m)
+    finally:
+        client.logout()
+
+
+def gateway_config(dovecot: Dovecot, peer: SmtpPeer, state_dir: Path, **extra: str) -> Path:
+    """A config file for `mailgate run` against these two servers. `extra` adds raw TOML lines per section
+    name, e.g. transport='retry_initial_seconds = 0.2'."""
+    (state_dir / "imap-password").write_text(PASSWORD)
+    sections = {
+        "gateway": f'address = "{GATEWAY_ADDRESS}"\nstate_dir = "{state_dir}"',
+        "trust": f'authserv_ids = ["{AUTHSERV_ID}"]\nagent_domains = ["{AGENT_DOMAIN}"]',
+        "logging": 'level = "INFO"',
+        "mailbox": 'kind = "imap"',
+        "mailbox.imap": (f'host = "127.0.0.1"\nport = {dovecot.port}\nsecurity = "plain"\nusername = "{USER}"\n'
+                         f'password_file = "{state_dir / "imap-password"}"\ntimeout_seconds = 10\n'
+                         'idle_restart_seconds = 60'),
+        "transport": 'kind = "smtp"\nretry_initial_seconds = 0.2\nretry_max_seconds = 1.0',
+        "transport.smtp": (f'host = "127.0.0.1"\nport = {peer.port}\nsecurity = "plain"\nauth = "none"\n'
+                           "timeout_seconds = 10"),
+    }
+    for name, lines in extra.items():
+        key = name.replace("__", ".")
+        sections[key] = sections.get(key, "") + "\n" + lines
+    path = state_dir / "config.toml"
+    path.write_text("".join(f"[{name}]\n{body}\n\n" for name, body in sections.items()))
+    return path

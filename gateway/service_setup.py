@@ -1,0 +1,89 @@
+"""Builds what `mailgate run` needs from the configuration: the token provider, the mailbox source and the
+transport, after checking the keys they need (a missing one refuses the start, naming the key)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import logging
+
+from gateway.config import Config, ConfigError, ConfigInvalid
+from gateway.sources import MessageSource
+from gateway.sources.imap import ImapSource, SentFolder
+from gateway.sources.maildir import MaildirSource
+from gateway.store import Store
+from gateway.transport import Transport
+from gateway.transport.file import FileTransport
+from gateway.transport.smtp import SmtpTransport
+from gateway.xoauth2 import TokenProvider, provider_from_config
+
+log = logging.getLogger("mailgate.service")
+
+# Modules that register extra service tasks (metrics / health) when they exist.
+PLUGINS = ("gateway.health",)
+
+
+def service_config_problems(config: Config) -> list[ConfigError]:
+    f = config.source_file
+    errors: list[ConfigError] = []
+    if config.mailbox.kind == "imap":
+        imap = config.mailbox.imap
+        for key in ("host", "username"):
+            if not getattr(imap, key):
+                errors.append(ConfigError(f, f"mailbox.imap.{key}", "required when [mailbox] kind = 'imap'"))
+        if imap.auth == "password" and imap.password is None:
+            errors.append(ConfigError(f, "mailbox.imap.password", "required when auth = 'password' "
+                                      "(password_file = \"...\" or password = \"${ENV}\")"))
+        if imap.security == "plain" and imap.host not in ("127.0.0.1", "::1", "localhost"):
+            errors.append(ConfigError(f, "mailbox.imap.security", "'plain' is allowed on loopback only"))
+    if config.transport.kind == "smtp":
+        smtp = config.transport.smtp
+        if not smtp.host:
+            errors.append(ConfigError(f, "transport.smtp.host", "required when [transport] kind = 'smtp'"))
+        if smtp.auth == "password" and smtp.password is None:
+            errors.append(ConfigError(f, "transport.smtp.password", "required when auth = 'password'"))
+        if smtp.security == "plain" and smtp.host not in ("127.0.0.1", "::1", "localhost"):
+            errors.append(ConfigError(f, "transport.smtp.security", "'plain' is allowed on loopback only"))
+    wants_oauth = (config.mailbox.kind == "imap" and config.mailbox.imap.auth == "xoauth2") or \
+                  (config.transport.kind == "smtp" and config.transport.smtp.auth == "xoauth2")
+    if wants_oauth and config.oauth is None:
+        errors.append(ConfigError(f, "oauth", "auth = 'xoauth2' needs an [oauth] section"))
+    return errors
+
+
+def token_provider(config: Config) -> TokenProvider | None:
+    """[oauth] token_file or token_command here; client credentials come from gateway.oauth when present."""
+    if config.oauth is None:
+        return None
+    provider = provider_from_config(config.oauth.token_file, config.oauth.token_command)
+    if provider is not None or not config.oauth.client_id:
+        return provider
+    if importlib.util.find_spec("gateway.oauth") is None:
+        raise ConfigInvalid([ConfigError(config.source_file, "oauth.client_id",
+                                         "client credentials are not available yet; use token_file or token_command")])
+    module = importlib.import_module("gateway.oauth")
+    built: TokenProvider = module.msal_provider(config.oauth)
+    return built
+
+
+def build_source(config: Config, store: Store, tokens: TokenProvider | None, dry_run: bool) -> MessageSource:
+    if config.mailbox.kind == "maildir":
+        return MaildirSource(config.maildir_path)
+    imap = config.mailbox.imap
+    if dry_run:  # a dry run changes nothing outside the state directory, not even flags people can see
+        imap = dataclasses.replace(imap, after_handling="leave")
+    return ImapSource(imap, store, tokens)
+
+
+def build_transport(config: Config, tokens: TokenProvider | None) -> Transport:
+    if config.transport.kind == "file":
+        return FileTransport(config.outbox_path)
+    sent = SentFolder(config.mailbox.imap, tokens) if config.mailbox.kind == "imap" else None
+    return SmtpTransport(config.transport.smtp, tokens, sent)
+
+
+def load_plugins() -> None:
+    for name in PLUGINS:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
