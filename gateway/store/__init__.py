@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from gateway.store.deadlines import Deadline, DeadlineStore
 from gateway.store.escalations import Escalation, EscalationStore, Event
 from gateway.store.messages import MessageStore, RawMessage
 from gateway.store.ops import OpsStore
@@ -12,8 +13,8 @@ from gateway.store.outbox import OutboxItem, OutboxStore
 from gateway.store.zendesk_jobs import ZendeskJobStore
 
 
-class Store(MessageStore, EscalationStore, OutboxStore, OpsStore, ZendeskJobStore):
+class Store(MessageStore, EscalationStore, OutboxStore, OpsStore, ZendeskJobStore, DeadlineStore):
     """All of the gateway's durable state."""
 
 
-__all__ = ["Escalation", "Event", "OutboxItem", "RawMessage", "Store"]
+__all__ = ["Deadline", "Escalation", "Event", "OutboxItem", "RawMessage", "Store"]
