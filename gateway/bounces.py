@@ -16,7 +16,7 @@ from email.message import Message
 from gateway.charsets import decode_bytes
 
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
-_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDR = re.compile(r"(?:\"[^\"\r\n]{1,64}\"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _MSGID_LINE = re.compile(r"^\s*(?:X-)?(?:Original-)?Message-I[Dd]\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
 _DAEMON_LOCALS = ("mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "mailerdaemon", "mail.daemon",
@@ -98,18 +98,18 @@ def _address_of(value: str) -> str | None:
 
 
 def _read_delivery_status(text: str, report: BounceReport) -> None:
-    failed = delayed = 0
+    failed = delayed = delivered = 0
     for block in _blocks(text):
-        recipient = block.get("final-recipient") or block.get("original-recipient") or ""
-        if not recipient:
+        final, original = block.get("final-recipient", ""), block.get("original-recipient", "")
+        if not (final or original):
             continue
         action = block.get("action", "").lower()
-        status = block.get("status", "")
-        m = _STATUS.search(status)
+        m = _STATUS.search(block.get("status", ""))
         klass = m.group(1) if m else ""
         if action.startswith(("delivered", "relayed", "expanded")) or (klass == "2" and not action):
+            delivered += 1
             continue
-        addr = _address_of(block.get("final-recipient") or recipient) or _address_of(recipient)
+        addr = _address_of(original) or _address_of(final)  # the address we wrote to, when given
         if addr is None:
             continue
         if action.startswith("delayed") or (klass == "4" and not action.startswith(("fail", "error"))):
@@ -122,8 +122,8 @@ def _read_delivery_status(text: str, report: BounceReport) -> None:
         report.is_bounce = True
         report.kind = "permanent" if failed else "temporary"
         report.evidence.append("delivery_status")
-    elif not report.recipients:
-        report.success_report = bool(_blocks(text))
+    elif delivered:
+        report.success_report = True
 
 
 def _original_message_id(msg: Message, texts: list[str]) -> str | None:
@@ -147,19 +147,26 @@ def _original_message_id(msg: Message, texts: list[str]) -> str | None:
     return None
 
 
-def looks_like_bounce(msg: Message, sender: str, subject: str, body: str) -> bool:
-    """Cheap pre-check before running the bounce detectors."""
-    local = sender.split("@", 1)[0].lower()
-    from_daemon = local in _DAEMON_LOCALS or local.startswith(("mailer-daemon", "postmaster"))
-    null = str(msg.get("Return-Path", "") or "").strip() in ("<>", "")
-    if msg.get("X-Failed-Recipients"):
-        return True
+def _signals(msg: Message, sender: str, subject: str, body: str) -> tuple[bool, bool]:
+    """(worth running the detectors, a bounce even if no recipient can be read)."""
+    return_path = str(msg.get("Return-Path", "") or "").strip().strip("<>").lower()
+    locals_ = {sender.split("@", 1)[0].lower(), return_path.split("@", 1)[0]}
+    from_daemon = any(x in _DAEMON_LOCALS or x.startswith(("mailer-daemon", "postmaster")) for x in locals_ if x)
+    null = return_path == "" and msg.get("Return-Path") is not None
     subject_hit = _BOUNCE_SUBJECT.search(subject) is not None
-    if subject_hit and (from_daemon or null):
-        return True
-    if (from_daemon or subject_hit or null) and _BOUNCE_BODY.search(body[:20000]):
-        return True
-    return False
+    failed_header = msg.get("X-Failed-Recipients") is not None
+    worth = failed_header or from_daemon or null or subject_hit or msg.get_content_type() == "multipart/report"
+    if not worth:
+        return False, False
+    body_hit = _BOUNCE_BODY.search(body[:20000]) is not None
+    strong = failed_header or (subject_hit and (from_daemon or null or body_hit)) or (
+        (from_daemon or null) and body_hit)
+    return True, strong
+
+
+def looks_like_bounce(msg: Message, sender: str, subject: str, body: str) -> bool:
+    """Whether the message reads as a delivery failure even without a machine-readable report."""
+    return _signals(msg, sender, subject, body)[1]
 
 
 def _flufl(msg: Message, report: BounceReport) -> None:
@@ -226,12 +233,12 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
             _read_delivery_status(_part_text(part), report)
     if report.success_report and not report.is_bounce:
         return
-    candidate = report.is_bounce or looks_like_bounce(msg, sender, subject, body)
-    if candidate and not report.recipients:
+    worth, strong = _signals(msg, sender, subject, body)
+    if (worth or report.is_bounce) and not report.recipients:
         _flufl(msg, report)
-    if candidate and not report.recipients:
+    if (strong or report.is_bounce) and not report.recipients:
         _text_recipients(msg, body, report, own)
-    if candidate:
+    if strong or report.is_bounce:
         report.is_bounce = True
         if report.kind is None:
             codes = _STATUS.findall(body[:20000])

@@ -28,6 +28,8 @@ _WIDEN = {
 # Labels that say nothing about the bytes.
 _UNKNOWN = {"", "unknown-8bit", "x-unknown", "unknown", "8bit", "default", "x-user-defined", "binary",
             "charset", "none", "us"}
+# When the widened codec fails (cp1252 leaves 5 bytes undefined), the declared charset itself still fits.
+_STRICT_FALLBACK = {"cp1252": "latin-1", "cp1254": "iso8859-9", "cp874": "tis-620"}
 _GUESS_MIN = 24  # below this a statistical guess is noise; cp1252 is the better bet
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?]*\?=")
@@ -54,7 +56,13 @@ def _valid(text: str) -> bool:
     return True
 
 
-def _guess(data: bytes) -> str | None:
+def guess_charset(data: bytes) -> str | None:
+    """Codec name for undeclared 8-bit text: UTF-8 when it decodes, else charset_normalizer's guess."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
     if len(data) < _GUESS_MIN:
         return None
     try:
@@ -62,7 +70,17 @@ def _guess(data: bytes) -> str | None:
         best = from_bytes(data).best()
     except Exception:
         return None
-    return str(best) if best is not None else None
+    return best.encoding if best is not None else None
+
+
+def _guess(data: bytes) -> str | None:
+    codec = guess_charset(data)
+    if codec is None:
+        return None
+    try:
+        return data.decode(codec)
+    except (UnicodeError, LookupError):
+        return None
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, bool]:
@@ -71,12 +89,15 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, bool]:
         return "", True
     codec = codec_for(declared)
     if codec:
-        try:
-            text = data.decode(codec)
-            if _valid(text):
-                return text, True
-        except (UnicodeError, LookupError, ValueError):
-            pass
+        for attempt in (codec, _STRICT_FALLBACK.get(codec)):
+            if attempt is None:
+                continue
+            try:
+                text = data.decode(attempt)
+                if _valid(text):
+                    return text, True
+            except (UnicodeError, LookupError, ValueError):
+                pass
     try:
         return data.decode("utf-8"), codec is not None or data.isascii() or declared is None
     except UnicodeDecodeError:

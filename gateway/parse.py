@@ -14,11 +14,13 @@ is not built per message.
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.message
 import email.policy
 import email.utils
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,11 +28,16 @@ from email.message import Message
 
 from mailparser.utils import get_addresses
 
-from gateway.charsets import decode_bytes, decode_header_value, repair_8bit
+from gateway.charsets import decode_bytes, decode_header_value, guess_charset, repair_8bit
 from gateway.replies import new_text as _new_text
 
 _MAX_PARTS = 500          # a bomb of tiny parts is read up to here, then flagged
 _KEEP_TEXT_BYTES = 1 << 20  # text attachments keep their content up to 1 MiB
+# Machine-readable parts of delivery/feedback reports: read by the guards from the tree, and not files a
+# person attached, so a nameless one is not listed as an attachment.
+_REPORT_BLOCKS = ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
+_REPORT_PARTS = _REPORT_BLOCKS + ("message/rfc822-headers", "text/rfc822-headers", "message/global-headers",
+                                  "message/feedback-report")
 
 
 @dataclass
@@ -104,6 +111,8 @@ def _parse(raw: bytes) -> ParsedMessage:
     if not msg.keys():
         p.defects.append("NoHeaders")
         p.readable = False
+    for part in msg.walk():  # every part, attached messages included
+        p.defects.extend(type(d).__name__ for d in getattr(part, "defects", []))
     p.content_type = _safe(msg.get_content_type, "text/plain")
     p.body_charset = _first_text_charset(msg)
     _read_headers(msg, p)
@@ -132,7 +141,9 @@ def _ids(value: str) -> list[str]:
 
 def _simple(text: str) -> bool:
     # Plain ASCII without quotes, comments or encoded words: the stdlib reads it the same, 5x faster.
-    return text.isascii() and not any(c in text for c in '"()\\') and "=?" not in text
+    # An unquoted display name holding an "@" (alice@x <bob@y>) needs mail-parser's scanner.
+    return (text.isascii() and not any(c in text for c in '"()\\') and "=?" not in text
+            and ("<" not in text or text.count("@") == text.count("<")))
 
 
 def _addresses(msg: Message, name: str, charset: str | None) -> list[tuple[str, str]]:
@@ -184,12 +195,17 @@ def _date(msg: Message, p: ParsedMessage) -> datetime | None:
 # --- parts ----------------------------------------------------------------------------------------------
 
 def _first_text_charset(msg: Message) -> str | None:
+    """The charset to try for undeclared 8-bit header bytes: the first declared text charset, else, for a
+    message that declares none, a guess from its own 8-bit body (a longer sample than any header)."""
     for part in msg.walk():
         if part.get_content_maintype() == "text":
             cs = part.get_content_charset()
             if cs:
                 return cs
-    return None
+    if msg.is_multipart():
+        return None
+    body = _payload(msg)
+    return None if body.isascii() else guess_charset(body)
 
 
 def _filename(part: Message, charset: str | None) -> str:
@@ -208,13 +224,32 @@ def _disposition(part: Message) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+def _base64(part: Message) -> bytes | None:
+    """Tolerant base64: junk lines dropped and a dangling final character ignored (the stdlib hands back
+    the undecoded text when padding is wrong)."""
+    raw = part.get_payload()
+    if not isinstance(raw, str):
+        return None
+    clean = re.sub(r"[^A-Za-z0-9+/]", "", raw)
+    clean = clean[: len(clean) - 1] if len(clean) % 4 == 1 else clean
+    try:
+        return binascii.a2b_base64(clean + "=" * (-len(clean) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _payload(part: Message) -> bytes:
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        data = _base64(part)
+        if data is not None:
+            return data
     data = _safe(lambda: part.get_payload(decode=True), None)
     if isinstance(data, bytes):
         return data
     inner = part.get_payload()
     if isinstance(inner, list):  # an attached message: its own bytes, without the wrapping part's headers
-        target = inner[0] if part.get_content_type() == "message/rfc822" and inner else part
+        nested = part.get_content_type() not in _REPORT_BLOCKS and inner and isinstance(inner[0], Message)
+        target = inner[0] if nested else part
         return _safe(lambda: _flatten(target).encode("utf-8", "surrogateescape"), b"") or b""
     return b""
 
@@ -232,7 +267,8 @@ def _flatten(part: Message, depth: int = 0) -> str:
 
 
 def _text_of(part: Message, data: bytes, p: ParsedMessage) -> str:
-    text, clean = decode_bytes(data, part.get_content_charset())
+    # A part that declares no charset most likely shares its siblings' (HTML twin of a declared plain part).
+    text, clean = decode_bytes(data, part.get_content_charset() or p.body_charset)
     if not clean:
         p.defects.append("CharsetDecodeDefect")
     return text
@@ -254,6 +290,7 @@ def _add_attachment(part: Message, p: ParsedMessage, name: str, disposition: str
 def _read_parts(msg: Message, p: ParsedMessage) -> None:
     plain: list[str] = []
     html: list[str] = []
+    broken: list[str] = []
     for part in _body_walk(msg, p):
         ctype = _safe(part.get_content_type, "text/plain")
         disposition = _disposition(part)
@@ -264,7 +301,10 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
         if is_body_text:
             text = _text_of(part, _payload(part), p)
             (html if ctype == "text/html" else plain).append(text)
-        else:
+        elif ctype.startswith("multipart/"):
+            p.defects.append("BrokenMultipart")  # its boundary was never found: its text is the fallback body
+            broken.append(_text_of(part, _payload(part), p))
+        elif not (ctype in _REPORT_PARTS and not name):
             _add_attachment(part, p, name, disposition)
     if plain:
         p.text = "\n".join(t for t in plain if t.strip()) or plain[0]
@@ -274,13 +314,14 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
         if not p.text.strip():
             p.text = _html_to_text(p.html)
             p.body_type = "text/html"
+    if not p.text.strip() and broken:
+        p.text = "\n".join(broken)
+        p.body_type = "text/plain"
 
 
 def _body_walk(msg: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
     """Leaf parts in order, without descending into attached messages, the non-preferred alternatives
     (an HTML alternative of a plain body is kept as p.html only) or past _MAX_PARTS."""
-    for defect in getattr(msg, "defects", []):
-        p.defects.append(type(defect).__name__)
     stack: list[Message] = [msg]
     seen = 0
     while stack:
@@ -289,41 +330,37 @@ def _body_walk(msg: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
         if seen > _MAX_PARTS:
             p.defects.append("TooManyParts")
             return
-        if part is not msg:
-            p.defects.extend(type(d).__name__ for d in getattr(part, "defects", []))
         payload = part.get_payload()
-        if part.get_content_type() == "message/rfc822" or not isinstance(payload, list):
-            yield part
+        if part.get_content_maintype() == "message" or not isinstance(payload, list):
+            yield part  # attached messages, delivery reports and header copies are leaves
             continue
         if part.get_content_subtype() == "alternative":
             children = [c for c in payload if isinstance(c, Message)]
             yield from _alternatives(children, p)
             continue
-        if part.get_content_type() in ("message/delivery-status", "message/disposition-notification"):
-            yield part
-            continue
         stack[0:0] = [c for c in payload if isinstance(c, Message)]
 
 
 def _alternatives(children: list[Message], p: ParsedMessage):  # type: ignore[no-untyped-def]
-    """From multipart/alternative: the plain part as body, the HTML part kept for p.html; a nested
-    multipart (related/mixed) alternative is walked when it holds the chosen body."""
+    """From multipart/alternative: the plain part is the body and the HTML part is kept for p.html. A nested
+    multipart (related: HTML with its inline images) is walked for its HTML and images, but its plain
+    text is another rendering of the same body and is skipped."""
     plain = [c for c in children if c.get_content_type() == "text/plain"]
-    html = [c for c in children if c.get_content_type() == "text/html"]
-    if plain:
-        yield plain[0]
-        if html:
-            yield html[0]
+    if not plain:
+        nested = [c for c in children if c.is_multipart()]
+        html = [c for c in children if c.get_content_type() == "text/html"]
+        chosen = nested[-1] if nested else (html[0] if html else (children[-1] if children else None))
+        if chosen is not None:
+            yield from _body_walk(chosen, p)
         return
-    nested = [c for c in children if c.is_multipart()]
-    if nested:
-        yield from _body_walk(nested[-1], p)
-        return
-    if html:
-        yield html[0]
-        return
-    if children:
-        yield children[-1]
+    yield plain[0]
+    for child in children:
+        if child is plain[0]:
+            continue
+        if child.get_content_type() == "text/html":
+            yield child
+        elif child.is_multipart():
+            yield from (leaf for leaf in _body_walk(child, p) if leaf.get_content_type() != "text/plain")
 
 
 def _html_to_text(html: str) -> str:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -81,7 +82,7 @@ def _attachment_file_facts(p: ParsedMessage, files: list[dict[str, object]]) -> 
         if name == "file-1":
             continue  # OTOBO's name for the (empty) body part, not an attachment
         att = by_name.get(_name(str(name)))
-        yield f"attachment_files[{i}].filename", name, att.filename if att else None
+        yield f"attachment_files[{i}].filename", _name(str(name)), _name(att.filename) if att else None
         if att is None:
             continue
         if "size" in want:
@@ -92,16 +93,22 @@ def _attachment_file_facts(p: ParsedMessage, files: list[dict[str, object]]) -> 
             yield f"attachment_files[{i}].disposition", want["disposition"], att.disposition
 
 
-def _facts(exp: dict[str, object], p: ParsedMessage, v: GuardVerdict) -> Iterator[tuple[str, object, object]]:
+def _facts(source: str, exp: dict[str, object], p: ParsedMessage,
+           v: GuardVerdict) -> Iterator[tuple[str, object, object]]:
     for key, want in exp.items():
         if key.startswith("_"):
             continue
         if key == "subject":
-            yield key, want, p.subject
+            # RT stores at most 200 characters of a subject (its column width); compare what it can hold.
+            yield key, want, p.subject[:200] if source == "rt" else p.subject
         elif key == "message_id":
             yield key, want, p.message_id
         elif key == "from_email":
             yield key, want, p.from_addr
+        elif key in ("from", "to", "cc") and source == "otobo":
+            # OTOBO asserts the decoded header text (GetParam, re-quoted its own way): compare the
+            # (name, address) pairs read from its text and from the gateway's decoded header.
+            yield key, getaddresses([str(want)]), getaddresses(p.header_values(key))
         elif key == "from":
             pairs = _pairs(want)
             yield "from.address", pairs[0][1] if pairs else None, p.from_addr
@@ -118,6 +125,10 @@ def _facts(exp: dict[str, object], p: ParsedMessage, v: GuardVerdict) -> Iterato
             yield key, want, p.date.astimezone(UTC).isoformat() if p.date else None
         elif key == "attachments":
             yield key, want, len(p.attachments)
+        elif key == "attachment_filenames" and source == "otobo":
+            # OTOBO's tests assert the named attachments they care about: each must be among ours.
+            wanted = Counter(_name(str(n)) for n in want)  # type: ignore[union-attr]
+            yield key, sorted(wanted.elements()), sorted((wanted & Counter(_name(n) for n in _att_names(p))).elements())
         elif key == "attachment_filenames":
             yield key, sorted(_name(str(n)) for n in want), sorted(_name(n) for n in _att_names(p))  # type: ignore[union-attr]
         elif key == "attachment_files":
@@ -137,7 +148,8 @@ def _facts(exp: dict[str, object], p: ParsedMessage, v: GuardVerdict) -> Iterato
         elif key == "is_bounce":
             yield key, want, v.bounce
         elif key == "bounce_kind" and exp.get("is_bounce"):
-            yield key, want, v.bounce_kind
+            # "temporary (delay warning)" and "temporary" are the same kind
+            yield key, str(want).split()[0], v.bounce_kind
         elif key == "failed_recipients":
             # every asserted address is among the gateway's (shown: the asserted ones it found)
             wanted = sorted({str(a).lower() for a in want})  # type: ignore[union-attr]
@@ -145,7 +157,8 @@ def _facts(exp: dict[str, object], p: ParsedMessage, v: GuardVerdict) -> Iterato
         elif key == "failed_recipient_count":
             yield key, want, len(v.bounced_recipients)
         elif key == "is_auto_reply":
-            yield key, want, v.auto_reply and not v.bounce
+            # sisimai's "vacation": an automatic answer that is neither a bounce nor an ARF feedback report
+            yield key, want, v.auto_reply and not v.bounce and "feedback_report" not in v.reasons
         elif key == "is_auto_generated":
             yield key, want, v.no_auto_answer
 
@@ -171,7 +184,8 @@ def results() -> tuple[list[Fact], list[str], int]:
         try:
             p = parse_message(path.read_bytes())
             v = inspect(p, own_addresses={"gateway@mailgate.example"}, key=KEY)
-            facts.extend(Fact(name, k, want, got, want == got) for k, want, got in _facts(exp, p, v))
+            found = _facts(name.split("/", 1)[0], exp, p, v)
+            facts.extend(Fact(name, k, want, got, want == got) for k, want, got in found)
         except Exception as exc:  # a crash is itself the finding
             crashes.append(f"{name}: {type(exc).__name__}: {exc}")
     return facts, crashes, count
