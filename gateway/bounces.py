@@ -19,8 +19,26 @@ _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 _ADDR = re.compile(r"(?:\"[^\"\r\n]{1,64}\"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _MSGID_LINE = re.compile(r"^\s*(?:X-)?(?:Original-)?Message-I[Dd]\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_DAEMON_LOCALS = ("mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "mailerdaemon", "mail.daemon",
+# Where a plain-text bounce starts quoting the original message.
+_COPY_START = re.compile(
+    r"^\s*-*\s*(?:original message|this is a copy|below (?:this line )?is a copy|unsent message|the header"
+    r"|message headers? follow|returned message|original message follows|\S*-+ ?original)"
+    r"|^Received: ?from|^Return-Path:",
+    re.IGNORECASE | re.MULTILINE)
+# A failure line: an SMTP reply code or a reason next to the address.
+_FAIL_WORDS = re.compile(
+    r"\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b|unknown|not found|no such|invalid|rejected|denied|full|quota"
+    r"|does not exist|doesn't exist|unavailable|disabled|inactive|refused|error|failed|failure|could not"
+    r"|couldn't|not (be )?delivered|undeliverable|blocked|expired|timeout|timed out|deferred|unrouteable"
+    r"|not member|too large|exceeded",
+    re.IGNORECASE)
+_INTRO = re.compile(r"could not be delivered to|following (?:address|recipient)|delivery to the following"
+                    r"|failed recipient|not be delivered to|undeliverable to|delivery has failed to"
+                    r"|recipient(?:s)?:|destinataire|empf[äa]nger|delivering your mail to", re.IGNORECASE)
+_DAEMON_LOCALS = ("mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "post_master", "mailerdaemon",
+                  "mail.daemon",
                   "mdaemon", "mailer_daemon", "bounce", "bounces", "nobody", "mail-delivery-system")
+_DAEMON_NAME = re.compile(r"mailer-daemon|mail delivery (sub)?system|postmaster", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|delivery (status )?notification|delivery failure|delivery has failed|returned mail"
     r"|mail delivery (failed|system|subsystem)|failure notice|non[- ]?deliver|delivery (report|problem)"
@@ -36,7 +54,8 @@ _BOUNCE_BODY = re.compile(
     r"|host or domain name not found|this is the mail system at|this message was created automatically by"
     r"|unable to deliver|i'm afraid i wasn't able to deliver|returned mail|message could not be sent"
     r"|following (address|recipient)s? (had|failed)|\b55\d[ -]\d\.\d|\b5\.\d\.\d\b|delivery attempts"
-    r"|not be delivered|transient failure|temporarily deferred|delivery (is )?delayed|has not yet been delivered",
+    r"|not be delivered|transient failure|temporarily deferred|delivery (is )?delayed|has not yet been delivered"
+    r"|error delivering your mail|could not deliver",
     re.IGNORECASE)
 _TEMPORARY = re.compile(r"\bdelay|warning|will (be )?retr|still trying|temporar|deferred|not yet been delivered"
                         r"|transient", re.IGNORECASE)
@@ -106,7 +125,7 @@ def _read_delivery_status(text: str, report: BounceReport) -> None:
         action = block.get("action", "").lower()
         m = _STATUS.search(block.get("status", ""))
         klass = m.group(1) if m else ""
-        if action.startswith(("delivered", "relayed", "expanded")) or (klass == "2" and not action):
+        if action.startswith(("deliver", "relayed", "expanded")) or (klass == "2" and not action):
             delivered += 1
             continue
         addr = _address_of(original) or _address_of(final)  # the address we wrote to, when given
@@ -152,6 +171,8 @@ def _signals(msg: Message, sender: str, subject: str, body: str) -> tuple[bool, 
     return_path = str(msg.get("Return-Path", "") or "").strip().strip("<>").lower()
     locals_ = {sender.split("@", 1)[0].lower(), return_path.split("@", 1)[0]}
     from_daemon = any(x in _DAEMON_LOCALS or x.startswith(("mailer-daemon", "postmaster")) for x in locals_ if x)
+    # "MAILER-DAEMON <>": the daemon is named only in the display name
+    from_daemon = from_daemon or _DAEMON_NAME.search(str(msg.get("From", "") or "")[:200]) is not None
     null = return_path == "" and msg.get("Return-Path") is not None
     subject_hit = _BOUNCE_SUBJECT.search(subject) is not None
     failed_header = msg.get("X-Failed-Recipients") is not None
@@ -169,7 +190,20 @@ def looks_like_bounce(msg: Message, sender: str, subject: str, body: str) -> boo
     return _signals(msg, sender, subject, body)[1]
 
 
-def _flufl(msg: Message, report: BounceReport) -> None:
+def _own_parts(msg: Message) -> list[Message]:
+    """The report's own parts: an attached message (a bounce of a bounce) is not walked into."""
+    out: list[Message] = []
+    stack = [msg]
+    while stack and len(out) < 500:
+        part = stack.pop(0)
+        out.append(part)
+        payload = part.get_payload()
+        if part.get_content_maintype() != "message" and isinstance(payload, list):
+            stack[0:0] = [c for c in payload if isinstance(c, Message)]
+    return out
+
+
+def _flufl(msg: Message, report: BounceReport, exclude: set[str]) -> None:
     try:
         from flufl.bounce import all_failures  # lazy: most mail is not a bounce
         temporary, permanent = all_failures(msg)
@@ -177,7 +211,7 @@ def _flufl(msg: Message, report: BounceReport) -> None:
         return
     for addr in sorted(permanent) + sorted(temporary):
         text = addr.decode("ascii", "replace").lower().strip("<>.")
-        if "@" in text and text not in report.recipients:
+        if "@" in text and text not in report.recipients and text not in exclude:
             report.recipients.append(text)
     if permanent or temporary:
         report.is_bounce = True
@@ -185,26 +219,38 @@ def _flufl(msg: Message, report: BounceReport) -> None:
         report.evidence.append("flufl.bounce")
 
 
-def _text_recipients(msg: Message, body: str, report: BounceReport, own: set[str]) -> None:
+def _text_recipients(msg: Message, body: str, report: BounceReport, exclude: set[str]) -> None:
+    """MTA conventions in the human-readable part: X-Failed-Recipients, "Final-Recipient:" lines, then
+    addresses on failure lines ("<a@b>... User unknown", "a@b: 550 ...") or right after an introduction
+    ("could not be delivered to:") before the copy of the original message starts."""
+    def add(addr: str) -> None:
+        addr = addr.lower().strip(".<>")
+        if addr not in exclude and addr not in report.recipients:
+            report.recipients.append(addr)
+
     for value in msg.get_all("X-Failed-Recipients") or []:
         for addr in _ADDR.findall(str(value)):
-            if addr.lower() not in report.recipients:
-                report.recipients.append(addr.lower())
+            add(addr)
     if report.recipients:
         return
-    blocks = _blocks(body)
-    for block in blocks:
-        addr = _address_of(block.get("final-recipient", "") or block.get("original-recipient", ""))
-        if addr and addr not in report.recipients:
-            report.recipients.append(addr)
+    for block in _blocks(body):
+        addr = _address_of(block.get("original-recipient", "") or block.get("final-recipient", ""))
+        if addr:
+            add(addr)
     if report.recipients:
         return
-    head = re.split(r"^-+ ?(?:original message|this is a copy|below this line|the header)|^Received: ",
-                    body[:20000], maxsplit=1, flags=re.IGNORECASE | re.MULTILINE)[0]
-    for m in re.finditer(r"<(" + _ADDR.pattern + r")>\s*:|^\s*(" + _ADDR.pattern + r")\s*$", head, re.MULTILINE):
-        addr = (m.group(1) or m.group(2) or "").lower()
-        if addr and addr not in own and addr not in report.recipients:
-            report.recipients.append(addr)
+    head = _COPY_START.split(body[:20000], maxsplit=1)[0]
+    lines = head.splitlines()
+    intro_at = -10
+    for i, line in enumerate(lines):
+        if _INTRO.search(line):
+            intro_at = i
+        found = [m.group(0) for m in _ADDR.finditer(line)]
+        if not found:
+            continue
+        if _FAIL_WORDS.search(line) or i - intro_at <= 3:
+            for addr in found[:1] if len(set(a.lower() for a in found)) > 1 and "(" in line else found:
+                add(addr)
 
 
 def read_bounce(msg: Message, *, sender: str, subject: str, body: str, own: set[str]) -> BounceReport:
@@ -227,17 +273,19 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
                                               for p in msg.walk()):
             report.feedback_report = True
             return
-    for part in msg.walk():
+    for part in _own_parts(msg):
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status",
                                        "text/delivery-status"):
             _read_delivery_status(_part_text(part), report)
     if report.success_report and not report.is_bounce:
         return
     worth, strong = _signals(msg, sender, subject, body)
+    # never the failed recipient: the bounce's own addresses, and Message-IDs quoted in it
+    exclude = own | {m.lower().strip("<>") for m in _MSGID_LINE.findall(body[:50000])}
     if (worth or report.is_bounce) and not report.recipients:
-        _flufl(msg, report)
+        _flufl(msg, report, exclude)
     if (strong or report.is_bounce) and not report.recipients:
-        _text_recipients(msg, body, report, own)
+        _text_recipients(msg, body, report, exclude)
     if strong or report.is_bounce:
         report.is_bounce = True
         if report.kind is None:

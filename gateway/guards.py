@@ -131,6 +131,8 @@ def bounce(p: ParsedMessage, ctx: GuardContext, v: GuardVerdict) -> None:
     if report.feedback_report:
         v.bulk = True
         _add(v, "feedback_report")
+    if report.success_report:
+        _add(v, "delivery_report:delivered")  # a DSN that reports success: machine mail, not a bounce
     if report.is_bounce:
         v.bounce = True
         v.bounce_kind = report.kind

@@ -157,8 +157,10 @@ def _facts(source: str, exp: dict[str, object], p: ParsedMessage,
         elif key == "failed_recipient_count":
             yield key, want, len(v.bounced_recipients)
         elif key == "is_auto_reply":
-            # sisimai's "vacation": an automatic answer that is neither a bounce nor an ARF feedback report
-            yield key, want, v.auto_reply and not v.bounce and "feedback_report" not in v.reasons
+            # sisimai's "vacation": an automatic answer that is not a bounce, nor an ARF feedback report,
+            # nor a delivery report that says the mail arrived
+            reports = {"feedback_report", "delivery_report:delivered"}
+            yield key, want, v.auto_reply and not v.bounce and not reports & set(v.reasons)
         elif key == "is_auto_generated":
             yield key, want, v.no_auto_answer
 
