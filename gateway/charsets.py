@@ -105,6 +105,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, bool]:
     guessed = _guess(data) if codec is None else None
     if guessed is not None and _valid(guessed):
         return guessed, False
+    if codec is not None:
+        # The sender named a charset and broke it: mark the broken bytes (U+FFFD) rather than guess.
+        try:
+            return data.decode(codec, "replace"), False
+        except (LookupError, ValueError):
+            pass
     return data.decode("cp1252", "replace"), False
 
 

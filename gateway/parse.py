@@ -79,13 +79,18 @@ class ParsedMessage:
     body_charset: str | None = None
     content_type: str = "text/plain"  # of the whole message
     body_type: str = ""               # "text/plain" or "text/html" (the text was made from HTML), "" if none
+    _index: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name`, decoded to text (RFC 2047, raw 8-bit), in message order."""
         if self.headers is None:
             return []
         try:
-            return [decode_header_value(v, self.body_charset) for v in (self.headers.get_all(name) or [])]
+            if self._index is None:  # one pass over the headers; guards ask for many names
+                self._index = {}
+                for key, value in self.headers.raw_items():
+                    self._index.setdefault(str(key).lower(), []).append(value)
+            return [decode_header_value(v, self.body_charset) for v in self._index.get(name.lower(), [])]
         except Exception:
             return []
 
@@ -183,7 +188,7 @@ def _date(msg: Message, p: ParsedMessage) -> datetime | None:
     if not raw:
         return None
     try:
-        value = email.policy.default.header_factory("date", decode_header_value(raw)).datetime
+        value = email.utils.parsedate_to_datetime(decode_header_value(raw))
     except Exception:
         value = None
     if value is None:

@@ -57,6 +57,12 @@ def _quoted(lines: list[str], i: int) -> bool:
     return _QUOTE.match(lines[i]) is not None
 
 
+def _may_start_history(line: str) -> bool:
+    # Every recognizer needs one of these; checking them first keeps long bodies cheap.
+    s = line.lstrip()
+    return bool(s) and (s[0] in ">-_#*" or ":" in s or s[:3].lower() == "on ")
+
+
 HISTORY_STARTS: list[Callable[[list[str], int], bool]] = [
     _original_marker, _attribution, _underscore_rule, _outlook_block, _quoted,
 ]
@@ -68,7 +74,9 @@ def new_text(text: str, *, max_lines: int = 2000) -> str:
         return ""
     lines = text.splitlines()
     scan = lines[:max_lines]
-    for i in range(len(scan)):
+    for i, line in enumerate(scan):
+        if not _may_start_history(line):
+            continue
         if any(rule(scan, i) for rule in HISTORY_STARTS):
             head = "\n".join(lines[:i]).strip()
             if head:
