@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config_schema import Secret
 from gateway.config import OAuthSection
+from gateway.config_schema import Secret
 from gateway.oauth import CACHE_NAME, MsalTokenProvider, msal_provider, token_provider
 from gateway.xoauth2 import CommandTokenProvider, FileTokenProvider, TokenError
 
