@@ -155,6 +155,24 @@ class ZendeskSection:
     fields: dict[str, int] = field(default_factory=dict)
     tags: list[str] = field(default_factory=lambda: ["mailgate"])
     max_attempts: int = 12
+    # Back-off for 5xx and timeouts: initial * 2^(attempt-1), capped (429 waits exactly Retry-After).
+    retry_initial_seconds: float = 30.0
+    retry_max_seconds: float = 1800.0
+
+    def validate(self) -> list[tuple[str, str]]:
+        from gateway.zendesk.fields import FIELD_NAMES  # the names the Zendesk link knows how to fill
+
+        problems = [("fields", f"unknown field name {k!r}; known: {', '.join(FIELD_NAMES)}")
+                    for k in self.fields if k not in FIELD_NAMES]
+        if not re.match(r"^https?://[^\s/]+", self.url):
+            problems.append(("url", f"expected https://<subdomain>.zendesk.com, got {self.url!r}"))
+        if not _EMAIL.match(self.email):
+            problems.append(("email", "required: the Zendesk agent address the API token belongs to"))
+        if self.api_token is None:
+            problems.append(("api_token", "required: give api_token_file or api_token = \"${ENV_NAME}\""))
+        if self.max_attempts < 1:
+            problems.append(("max_attempts", "must be at least 1"))
+        return problems
 
 
 @dataclass

@@ -1,19 +1,59 @@
-"""Queueing Zendesk side effects in the same transaction as the state change that causes them."""
+"""Queueing Zendesk side effects in the same transaction as the state change that causes them.
+
+The note text is rendered here, at the moment of the event, and stored with the job: what the agent reads
+describes the escalation as it was when the event happened, `mailgate show` can print it even when no Zendesk
+is configured (status 'local'), and a retry posts exactly the same text (with the same marker).
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from gateway.config import Config
+from gateway.rules import RuleError, load_rules
 from gateway.store import Escalation, Store
 from gateway.store.core import dumps
+from gateway.zendesk.notes import marker_for, render_note
+
+
+@lru_cache(maxsize=8)
+def _display_names(rules_dir: str) -> dict[str, str]:
+    try:
+        return {name: rule.display_name for name, rule in load_rules(Path(rules_dir)).items()}
+    except (RuleError, OSError):
+        return {}
+
+
+def vendor_display_name(config: Config, vendor: str) -> str:
+    return _display_names(str(config.rules_path)).get(vendor) or vendor
+
+
+def note_key(escalation_id: int, kind: str, cause_ref: str) -> str:
+    return f"note:{escalation_id}:{kind}:{cause_ref}"
 
 
 def queue_event_note(store: Store, config: Config, *, escalation: Escalation, kind: str, cause_ref: str,
                      detail: dict[str, Any]) -> None:
     """Queue an internal note (and field/tag updates) for an escalation event. Idempotent per cause.
-    `detail` must already be scrubbed: it is shown to agents in Zendesk."""
+
+    Call it inside the transaction that records the event. `detail` must already be scrubbed: it is shown to
+    agents in Zendesk. Keys used: vendor_ticket, state (else the escalation's state as the store has it now),
+    summary / question (what the vendor wrote or asked), note (agent note), priority, reason, role,
+    reopen_count, miss_count, due_at, next (overrides "What's next"). Other keys are stored, not posted.
+    """
+    current = store.escalation(escalation.id) or escalation  # the caller may hold the row from before the change
+    state = str(detail.get("state") or current.state)
+    vendor_ticket = detail.get("vendor_ticket") or current.vendor_ticket
+    key = note_key(escalation.id, kind, cause_ref)
+    marker = marker_for(key)
+    body = render_note(kind=kind, vendor=vendor_display_name(config, escalation.vendor),
+                       vendor_ticket=str(vendor_ticket) if vendor_ticket else None, state=state, detail=detail,
+                       marker=marker)
+    payload = {"event": kind, "vendor": escalation.vendor, "state": state, "from_state": escalation.state,
+               "vendor_ticket": vendor_ticket, "priority": detail.get("priority") or current.priority,
+               "detail": detail, "body": body, "marker": marker}
     status = "pending" if config.zendesk is not None else "local"
     store.enqueue_zendesk_job(escalation_id=escalation.id, zendesk_ticket=escalation.zendesk_ticket, kind="note",
-                              idempotency_key=f"note:{escalation.id}:{kind}:{cause_ref}",
-                              payload=dumps({"event": kind, **detail}), status=status)
+                              idempotency_key=key, payload=dumps(payload), status=status)
