@@ -1,4 +1,9 @@
-"""Classification (skeleton; the inbound issue completes it): vendor, event, ticket numbers."""
+"""Classification: which vendor (or agent) a message is from, what happened (the event), and which tickets it
+names. Vendor behaviour comes from rules/<vendor>.toml; agents' escalations are read by gateway.agent_mail.
+
+Every step that decides something appends a rule hit (e.g. "sender:idme", "event:resolved:body") so
+`mailgate explain` can show an operator why. classify() never raises.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,20 @@ from gateway.config import Config
 from gateway.guards import GuardVerdict
 from gateway.parse import ParsedMessage
 from gateway.rules import VendorRule
+from gateway.tickets import TicketNumber, find_ticket_numbers
 from gateway.trust import TrustVerdict
+
+__all__ = ["EVENTS", "EVENT_PRECEDENCE", "Decision", "TicketNumber", "classify", "detect_event"]
 
 EVENTS = ("ack", "need_info", "progress", "resolved", "closed_unreachable", "closed_no_response",
           "not_vendor_issue", "escalation_request", "other")
 
-
-@dataclass
-class TicketNumber:
-    system: str
-    number: str
+# When a message matches phrases of several events, the first here wins: a closure that also says "reply to
+# reopen" is a closure, a resolution that says "let us know if you need anything" is a resolution, a request
+# for information outranks a status note, and an acknowledgement comes last because its boilerplate ("we will
+# update you", "reply to add comments") is the least specific.
+EVENT_PRECEDENCE = ("closed_unreachable", "closed_no_response", "not_vendor_issue", "resolved", "need_info",
+                    "progress", "ack")
 
 
 @dataclass
@@ -33,6 +42,12 @@ class Decision:
     is_agent: bool = False                 # a trusted sender from [trust] agent_domains
     agent_sent_to_vendor: str | None = None  # vendor name when an agent wrote to the vendor and CC'd us
     rule_hits: list[str] = field(default_factory=list)
+    # Agent commands on lines of their own ("#priority high" -> ("priority", "high")), in order.
+    commands: list[tuple[str, str]] = field(default_factory=list)
+    priority: str | None = None            # an agent's "Priority: High" line, lowercased
+    agent_reply: bool = False              # an agent's reply in a vendor thread (Re:/In-Reply-To), not a new request
+    sender_vendor: str | None = None       # the vendor whose rule owns the From address (links must match it)
+    bounced_message_id: str | None = None  # for bounces: the Message-ID of the message that bounced
 
 
 def _vendor_for(parsed: ParsedMessage, rules: dict[str, VendorRule]) -> VendorRule | None:
@@ -41,53 +56,179 @@ def _vendor_for(parsed: ParsedMessage, rules: dict[str, VendorRule]) -> VendorRu
 
 def classify(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, rules: dict[str, VendorRule],
              config: Config) -> Decision:
-    d = Decision(trusted=trust.trusted)
-    sender_domain = (parsed.from_addr or "").rsplit("@", 1)[-1]
-    text = parsed.new_text or parsed.text
-    rule = _vendor_for(parsed, rules)
-    if rule is None:
-        if trust.trusted and sender_domain in config.trust.agent_domains and not guard.loop:
-            d.is_agent = True
-            d.event = "escalation_request"
-            d.rule_hits.append("agent_domain")
-            addressed = [a for a in parsed.to + parsed.cc]
-            d.vendor = next((r.name for r in rules.values() if r.intake_address in addressed), None)
-            if d.vendor:
-                d.agent_sent_to_vendor = d.vendor
-            else:
-                m = re.search(r"^\s*vendor\s*:\s*(\S+)", text, re.I | re.M)
-                wanted = m.group(1).lower() if m else ""
-                d.vendor = next((r.name for r in rules.values()
-                                 if wanted and (r.name == wanted or r.display_name.lower().startswith(wanted))), None)
-            m = re.search(r"#\s*([A-Za-z]{0,4}\d+)", parsed.subject)
-            d.zendesk_ticket = m.group(1) if m else None
-            m = re.search(r"^\s*(?:sign-?up|id\.me) email\s*:\s*(\S+@\S+)", text, re.I | re.M)
-            d.end_user_email = m.group(1) if m else None
-        return d
-    d.vendor = rule.name
-    d.rule_hits.append(f"{rule.name}:sender")
-    if rule.subject_pattern:
-        m = rule.subject_pattern.search(parsed.subject)
-        if m:
-            d.zendesk_ticket = m.group("zendesk_ticket")
-            d.end_user_email = m.groupdict().get("end_user_email")
-            d.rule_hits.append(f"{rule.name}:subject")
-    for pat in rule.ticket_patterns:
-        m = pat.search(parsed.subject) or pat.search(text)
-        if m:
-            d.vendor_ticket = m.group("number")
-            d.ticket_numbers.append(TicketNumber(rule.name, d.vendor_ticket))
-            d.rule_hits.append(f"{rule.name}:ticket")
-            break
-    if not trust.trusted:
-        d.rule_hits.append("untrusted")
-        return d
-    for event in EVENTS:
-        for pat in rule.event_phrases.get(event, []):
-            if pat.search(text) or pat.search(parsed.subject):
-                d.event = event
-                d.rule_hits.append(f"{rule.name}:event:{event}")
-                break
-        if d.event != "other":
-            break
+    d = Decision(trusted=trust.trusted, bounced_message_id=guard.bounced_message_id)
+    try:
+        _classify(parsed, guard, trust, rules, config, d)
+    except Exception as exc:  # a rule or a strange message must not stop the pipeline; say what happened
+        d.event = "other"
+        d.rule_hits.append(f"classify_error:{type(exc).__name__}")
     return d
+
+
+def _classify(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, rules: dict[str, VendorRule],
+              config: Config, d: Decision) -> None:
+    from gateway.agent_mail import read_agent_mail  # agent_mail imports Decision from here
+
+    if not parsed.readable:
+        d.rule_hits.append("unreadable")
+    if guard.loop:
+        d.rule_hits.append("own_mail")
+        return
+    rule = _vendor_for(parsed, rules)
+    if rule is not None:
+        _classify_vendor(parsed, guard, trust, rule, d)
+        return
+    sender_domain = (parsed.from_addr or "").rsplit("@", 1)[-1].lower()
+    if sender_domain and sender_domain in {a.lower() for a in config.trust.agent_domains}:
+        if not trust.trusted:
+            d.rule_hits.append("sender:agent_domain_untrusted")
+            return
+        read_agent_mail(parsed, guard, rules, config, d)
+        return
+    d.rule_hits.append("sender:unknown")
+    d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{_body(parsed)}")
+
+
+# -- vendor mail ------------------------------------------------------------------------------------------
+def _body(parsed: ParsedMessage) -> str:
+    return parsed.new_text or parsed.text
+
+
+def _classify_vendor(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, rule: VendorRule,
+                     d: Decision) -> None:
+    d.vendor = d.sender_vendor = rule.name
+    d.rule_hits.append(f"sender:{rule.name}")
+    read_vendor_subject(rule, parsed.subject, d)
+    d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{parsed.text}")
+    _read_vendor_ticket(rule, parsed, d)
+    if not trust.trusted:
+        d.rule_hits.append(f"untrusted:{trust.reason or 'no_proof'}")
+        return
+    d.rule_hits.append(f"trusted:{trust.method}:{trust.domain}")
+    skip = _not_an_update(rule, parsed, guard)
+    if skip is not None:
+        d.rule_hits.append(skip)
+        return
+    found = detect_event(rule, _event_text(rule, parsed))
+    if found is not None:
+        d.event = found[0]
+        d.rule_hits.append(f"event:{found[0]}:body:{found[1]}")
+        return
+    found = detect_event(rule, _strip_reply_prefixes(parsed.subject))
+    if found is not None:
+        d.event = found[0]
+        d.rule_hits.append(f"event:{found[0]}:subject:{found[1]}")
+        return
+    d.rule_hits.append("event:none_matched")
+
+
+def read_vendor_subject(rule: VendorRule, subject: str, d: Decision) -> bool:
+    """The vendor's mandated subject format, or our tag: Zendesk ticket and end-user email."""
+    if rule.subject_pattern is None:
+        return False
+    m = rule.subject_pattern.search(subject or "")
+    if m is None:
+        return False
+    groups = m.groupdict()
+    d.zendesk_ticket = groups.get("zendesk_ticket") or d.zendesk_ticket
+    d.end_user_email = groups.get("end_user_email") or d.end_user_email
+    d.rule_hits.append(f"subject:{'tag' if rule.subject_tag else 'format'}:{rule.name}")
+    return True
+
+
+def _read_vendor_ticket(rule: VendorRule, parsed: ParsedMessage, d: Decision) -> None:
+    """The vendor's own pattern first (subject, new text, whole text), then the catalogue systems it uses.
+    A number equal to our Zendesk ticket is ours, never the vendor's."""
+    for where, text in (("subject", parsed.subject), ("body", _body(parsed)), ("history", parsed.text)):
+        for pat in rule.ticket_patterns:
+            for m in pat.finditer(text or ""):
+                number = m.group("number")
+                if number and number != d.zendesk_ticket:
+                    d.vendor_ticket = number
+                    d.rule_hits.append(f"ticket:{rule.name}_pattern:{where}")
+                    if all(t.number != number for t in d.ticket_numbers):
+                        d.ticket_numbers.insert(0, TicketNumber(rule.name, number))
+                    return
+    for t in d.ticket_numbers:
+        if t.system in rule.ticket_systems and t.number != d.zendesk_ticket:
+            d.vendor_ticket = t.number
+            d.rule_hits.append(f"ticket:catalogue:{t.system}")
+            return
+
+
+def _not_an_update(rule: VendorRule, parsed: ParsedMessage, guard: GuardVerdict) -> str | None:
+    """Why this vendor mail must not move an escalation (guards), or None when its words should be read."""
+    if not parsed.readable:
+        return "skip:unreadable"
+    if guard.bounce:
+        return "skip:bounce"
+    if guard.out_of_office:
+        return "skip:out_of_office"
+    if guard.bulk:
+        return "skip:bulk"
+    if guard.auto_reply:
+        only_auto_submitted = all(r.startswith("auto_submitted:") for r in guard.reasons
+                                  if not r.startswith(("null_sender", "guard_error")))
+        if rule.classify_auto_submitted and only_auto_submitted and rule.is_helpdesk_address(parsed.from_addr):
+            return None  # a Zendesk-style helpdesk stamps Auto-Submitted on human replies: read it
+        return "skip:auto_reply"
+    return None
+
+
+# -- events ---------------------------------------------------------------------------------------------
+_RE_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A Zendesk comment header: "Santi (ID.me Support)" then "Nov 20, 2026, 10:00 PST" (or "20 Nov 2026, 10:00").
+_ZENDESK_DATE = re.compile(
+    r"^\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}),? \d{1,2}:\d{2}(?:\s*[AP]M)?"
+    r"(?:\s*[A-Z]{2,5}|\s*[+-]\d{4})?\s*$", re.MULTILINE)
+
+
+def _strip_reply_prefixes(subject: str) -> str:
+    return _RE_PREFIX.sub("", subject or "")
+
+
+def latest_zendesk_comment(text: str) -> str:
+    """Zendesk lists comments newest first, each under an author line and a date line; keep the newest."""
+    dates = list(_ZENDESK_DATE.finditer(text))
+    if len(dates) < 2:
+        return text
+    lines = text[:dates[1].start()].rstrip().split("\n")
+    if len(lines) > 1:
+        lines.pop()  # the older comment's author line
+    return "\n".join(lines).strip() or text
+
+
+def _event_text(rule: VendorRule, parsed: ParsedMessage) -> str:
+    text = _body(parsed)
+    if rule.helpdesk == "zendesk":
+        text = latest_zendesk_comment(text)
+    return text
+
+
+def sentences(text: str, limit: int = 20_000) -> list[str]:
+    """Paragraphs joined across line wraps, then split at sentence ends, so a phrase broken over two lines
+    still matches and an "unless" applies to its own sentence only."""
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", (text or "")[:limit]):
+        joined = " ".join(para.split())
+        if joined:
+            out.extend(s for s in _SENTENCE_END.split(joined) if s)
+    return out
+
+
+def detect_event(rule: VendorRule, text: str) -> tuple[str, str] | None:
+    """(event, the phrase that matched) by EVENT_PRECEDENCE, or None."""
+    parts = sentences(text)
+    if not parts:
+        return None
+    for event in EVENT_PRECEDENCE:
+        requires = rule.event_requires.get(event, [])
+        if requires and not any(r.search(text) for r in requires):
+            continue
+        unless = rule.event_unless.get(event, [])
+        for pat in rule.event_phrases.get(event, []):
+            for sentence in parts:
+                if pat.search(sentence) and not any(u.search(sentence) for u in unless):
+                    return event, pat.pattern[:60]
+    return None

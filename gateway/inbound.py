@@ -22,6 +22,7 @@ class Analysis:
 
 
 def analyze(raw: bytes, rules: dict[str, VendorRule], config: Config, key: bytes) -> Analysis:
+    """Never raises for any input (parse, guards, trust and classify each contain their own failures)."""
     parsed = parse_message(raw)
     guard = inspect(parsed, own_addresses={config.gateway.address.lower()}, key=key)
     trust = authenticate(parsed, config.trust.authserv_ids)
@@ -51,5 +52,12 @@ def facts(a: Analysis) -> dict[str, object]:
         "bounce": g.bounce,
         "bounced_message_id": g.bounced_message_id,
         "defects": list(p.defects),
-        "rule_hits": list(d.rule_hits) + [f"guard:{r}" for r in g.reasons],
+        "rule_hits": list(d.rule_hits) + [f"guard:{r}" for r in g.reasons] + _trust_hits(a.trust),
     }
+
+
+def _trust_hits(t: TrustVerdict) -> list[str]:
+    if t.trusted:
+        return [f"trust:{t.method}=pass:{t.domain}@{t.authserv_id}"]
+    where = f"@{t.authserv_id}" if t.authserv_id else ""
+    return [f"trust:none:{t.reason or 'no_proof'}{where}"]

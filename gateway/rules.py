@@ -31,10 +31,21 @@ class VendorRule:
     intake_address: str
     domains: list[str]
     senders: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)   # names agents use: "ID.me", "IDme", "OffSite"
+    # Zendesk-style helpdesks stamp Auto-Submitted on human replies: mail from the vendor's helpdesk addresses
+    # (senders + intake) that is auto-submitted but not out-of-office, a bounce or bulk is still classified.
+    classify_auto_submitted: bool = False
+    helpdesk: str = ""                         # "zendesk": bodies list the newest comment first
     subject_format: str | None = None          # e.g. "DrChrono; {zendesk_ticket}; {end_user_email}"
+    subject_tag: str | None = None             # e.g. "[DrChrono #{zendesk_ticket}]" for vendors without a format
     subject_pattern: re.Pattern[str] | None = None
     ticket_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    ticket_systems: list[str] = field(default_factory=list)   # catalogue systems that are the vendor's own
     event_phrases: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    # A phrase match is ignored when one of these matches the same sentence ("until it is resolved").
+    event_unless: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    # An event counts only when one of these matches somewhere in the text ("closed" for the closures).
+    event_requires: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     required_fields: list[RequiredField] = field(default_factory=list)
     allow_attachments: bool = False
     clocks: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +64,24 @@ class VendorRule:
 
     def owns_domain(self, domain: str | None) -> bool:
         return bool(domain) and self.owns_address(f"x@{domain}")
+
+    def is_helpdesk_address(self, address: str | None) -> bool:
+        address = (address or "").lower()
+        return bool(address) and (address == self.intake_address or address in self.senders)
+
+    def names(self) -> list[str]:
+        """Every name an agent may use for this vendor, normalised by normalise_name()."""
+        return sorted({normalise_name(n) for n in [self.name, self.display_name, *self.aliases] if n})
+
+
+# The events a vendor rule may define phrases for (escalation_request and other come from the classifier).
+VENDOR_EVENTS = ("ack", "need_info", "progress", "resolved", "closed_unreachable", "closed_no_response",
+                 "not_vendor_issue")
+
+
+def normalise_name(name: str) -> str:
+    """"ID.me" -> "idme", "OffSite Image Management" -> "offsiteimagemanagement"."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _compile(pattern: str, where: str) -> re.Pattern[str]:
@@ -76,17 +105,38 @@ def load_rule(path: Path) -> VendorRule:
     subject = data.get("subject", {})
     tickets = data.get("tickets", {})
     events = data.get("events", {})
+    unknown = sorted(set(events) - set(VENDOR_EVENTS))
+    if unknown:
+        raise RuleError(f"{path}: events.{unknown[0]}: unknown event; expected one of {', '.join(VENDOR_EVENTS)}")
+    for i, pat in enumerate(tickets.get("patterns", [])):
+        if "(?P<number>" not in pat:
+            raise RuleError(f"{path}: tickets.patterns[{i}]: needs a group named 'number'")
+    if "pattern" in subject and "(?P<zendesk_ticket>" not in subject["pattern"]:
+        raise RuleError(f"{path}: subject.pattern: needs a group named 'zendesk_ticket'")
     rule = VendorRule(
         name=v["name"],
         display_name=v.get("display_name", v["name"]),
         intake_address=v["intake_address"].lower(),
         domains=[d.lower() for d in v["domains"]],
         senders=[s.lower() for s in v.get("senders", [])],
+        aliases=[str(a) for a in v.get("aliases", [])],
+        classify_auto_submitted=bool(v.get("classify_auto_submitted", False)),
+        helpdesk=str(v.get("helpdesk", "")).lower(),
         subject_format=subject.get("format"),
+        subject_tag=subject.get("tag"),
         subject_pattern=_compile(subject["pattern"], f"{path}: subject.pattern") if "pattern" in subject else None,
         ticket_patterns=[_compile(p, f"{path}: tickets.patterns") for p in tickets.get("patterns", [])],
+        ticket_systems=[str(s) for s in tickets.get("systems", [])],
         event_phrases={
-            ev: [_compile(p, f"{path}: events.{ev}") for p in spec.get("phrases", [])]
+            ev: [_compile(p, f"{path}: events.{ev}.phrases") for p in spec.get("phrases", [])]
+            for ev, spec in events.items()
+        },
+        event_unless={
+            ev: [_compile(p, f"{path}: events.{ev}.unless") for p in spec.get("unless", [])]
+            for ev, spec in events.items()
+        },
+        event_requires={
+            ev: [_compile(p, f"{path}: events.{ev}.requires") for p in spec.get("requires", [])]
             for ev, spec in events.items()
         },
         required_fields=[

@@ -87,6 +87,12 @@ class EscalationStore(StoreCore):
             " WHERE v.number = ? AND e.vendor = ? ORDER BY v.is_current DESC LIMIT 1", (number, vendor))
         return None if row is None else self._escalation(row)
 
+    def escalation_subjects(self, vendor: str) -> list[tuple[int, str]]:
+        """(id, subject as sent) of a vendor's escalations that have one, newest first (linking by subject)."""
+        rows = self._all("SELECT id, subject FROM escalations WHERE vendor = ? AND subject IS NOT NULL"
+                         " AND subject != '' ORDER BY id DESC", (vendor,))
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def list_escalations(self, states: list[str] | None = None) -> list[Escalation]:
         if states:
             marks = ", ".join("?" * len(states))

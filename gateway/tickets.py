@@ -1,0 +1,86 @@
+"""Foreign ticket numbers: a catalogue of common helpdesk formats (rules/_ticket_formats.toml) run over a
+message's subject and body. The catalogue only says what each number looks like; a vendor rule decides which
+one is that vendor's ticket (gateway.classify)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from gateway.config import PROJECT_RULES_DIR
+from gateway.rules import RuleError
+
+CATALOGUE_FILE = "_ticket_formats.toml"
+_SCAN_CHARS = 200_000   # a huge body is scanned up to here: ticket numbers sit near the top
+
+
+@dataclass(frozen=True)
+class TicketNumber:
+    system: str
+    number: str
+
+
+@dataclass(frozen=True)
+class TicketFormat:
+    system: str
+    pattern: re.Pattern[str]
+    note: str = ""
+    example: str = ""
+    example_number: str = ""
+
+
+def load_catalogue(path: Path) -> list[TicketFormat]:
+    """Read a catalogue file; an invalid entry is a RuleError naming the file and the entry."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"{path}: {exc}") from None
+    formats: list[TicketFormat] = []
+    for i, entry in enumerate(data.get("format", [])):
+        where = f"{path}: format[{i}]"
+        if "system" not in entry or "pattern" not in entry:
+            raise RuleError(f"{where}: system and pattern are required")
+        flags = re.MULTILINE | (0 if entry.get("case_sensitive") else re.IGNORECASE)
+        try:
+            pattern = re.compile(entry["pattern"], flags)
+        except re.error as exc:
+            raise RuleError(f"{where}.pattern: invalid regular expression: {exc}") from None
+        if "number" not in pattern.groupindex:
+            raise RuleError(f"{where}.pattern: needs a group named 'number'")
+        formats.append(TicketFormat(entry["system"], pattern, entry.get("note", ""), entry.get("example", ""),
+                                    entry.get("example_number", "")))
+    return formats
+
+
+@lru_cache(maxsize=8)
+def catalogue(directory: Path = PROJECT_RULES_DIR) -> tuple[TicketFormat, ...]:
+    path = Path(directory) / CATALOGUE_FILE
+    if not path.is_file():  # a deployment's own rules directory may leave the catalogue to the project's
+        path = PROJECT_RULES_DIR / CATALOGUE_FILE
+    return tuple(load_catalogue(path))
+
+
+def find_ticket_numbers(text: str, formats: tuple[TicketFormat, ...] | None = None) -> list[TicketNumber]:
+    """Every ticket number in `text`, in order of appearance, each (system, number) once. A span of text is
+    claimed by the first catalogue entry that matches it, so one number is never reported as two systems."""
+    formats = catalogue() if formats is None else formats
+    text = (text or "")[:_SCAN_CHARS]
+    claimed: list[tuple[int, int]] = []
+    found: list[tuple[int, TicketNumber]] = []
+    for fmt in formats:
+        for m in fmt.pattern.finditer(text):
+            start, end = m.span("number")
+            if any(start < e and s < end for s, e in claimed):
+                continue
+            claimed.append((start, end))
+            found.append((start, TicketNumber(fmt.system, m.group("number"))))
+    seen: set[TicketNumber] = set()
+    out: list[TicketNumber] = []
+    for _, t in sorted(found, key=lambda x: x[0]):
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
