@@ -86,13 +86,19 @@ class ParsedMessage:
         if self.headers is None:
             return []
         try:
-            if self._index is None:  # one pass over the headers; guards ask for many names
-                self._index = {}
-                for key, value in self.headers.raw_items():
-                    self._index.setdefault(str(key).lower(), []).append(value)
-            return [decode_header_value(v, self.body_charset) for v in self._index.get(name.lower(), [])]
+            return [decode_header_value(v, self.body_charset) for v in self.raw_values(name)]
         except Exception:
             return []
+
+    def raw_values(self, name: str) -> list[str]:
+        """Header values as received (8-bit bytes kept as surrogate escapes), without decoding."""
+        if self.headers is None:
+            return []
+        if self._index is None:  # one pass over the headers; guards ask for many names
+            self._index = {}
+            for key, value in self.headers.raw_items():
+                self._index.setdefault(str(key).lower(), []).append(str(value))
+        return self._index.get(name.lower(), [])
 
     def header(self, name: str) -> str:
         values = self.header_values(name)
@@ -151,10 +157,9 @@ def _simple(text: str) -> bool:
             and ("<" not in text or text.count("@") == text.count("<")))
 
 
-def _addresses(msg: Message, name: str, charset: str | None) -> list[tuple[str, str]]:
+def _addresses(p: ParsedMessage, name: str, charset: str | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for value in msg.get_all(name) or []:
-        text = str(value)
+    for text in p.raw_values(name):
         if not text.isascii():
             text = repair_8bit(text, charset)  # raw 8-bit first; encoded names are decoded by the scanner
         try:
@@ -170,25 +175,25 @@ def _addresses(msg: Message, name: str, charset: str | None) -> list[tuple[str, 
 
 def _read_headers(msg: Message, p: ParsedMessage) -> None:
     cs = p.body_charset
-    p.subject = decode_header_value(msg.get("Subject", ""), cs)
-    p.message_id = (_ids(decode_header_value(msg.get("Message-ID", ""))) or [None])[0]
-    p.in_reply_to = (_ids(decode_header_value(msg.get("In-Reply-To", ""))) or [None])[0]
-    p.references = _ids(" ".join(decode_header_value(v) for v in msg.get_all("References") or []))
-    sender = _addresses(msg, "From", cs) or _addresses(msg, "Sender", cs)
+    p.subject = p.header("Subject")
+    p.message_id = (_ids(p.header("Message-ID")) or [None])[0]
+    p.in_reply_to = (_ids(p.header("In-Reply-To")) or [None])[0]
+    p.references = _ids(" ".join(p.header_values("References")))
+    sender = _addresses(p, "From", cs) or _addresses(p, "Sender", cs)
     if sender:
         p.from_name, p.from_addr = sender[0]
-    p.reply_to = [a for _, a in _addresses(msg, "Reply-To", cs)]
-    p.to = [a for _, a in _addresses(msg, "To", cs)]
-    p.cc = [a for _, a in _addresses(msg, "Cc", cs)]
-    p.date = _date(msg, p)
+    p.reply_to = [a for _, a in _addresses(p, "Reply-To", cs)]
+    p.to = [a for _, a in _addresses(p, "To", cs)]
+    p.cc = [a for _, a in _addresses(p, "Cc", cs)]
+    p.date = _date(p)
 
 
-def _date(msg: Message, p: ParsedMessage) -> datetime | None:
-    raw = msg.get("Date")
+def _date(p: ParsedMessage) -> datetime | None:
+    raw = p.header("Date")
     if not raw:
         return None
     try:
-        value = email.utils.parsedate_to_datetime(decode_header_value(raw))
+        value = email.utils.parsedate_to_datetime(raw)
     except Exception:
         value = None
     if value is None:

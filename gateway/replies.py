@@ -81,7 +81,8 @@ def new_text(text: str, *, max_lines: int = 2000) -> str:
             head = "\n".join(lines[:i]).strip()
             if head:
                 return head
-            # Bottom-posting: the history came first; keep the unquoted lines after it.
-            return "\n".join(line for line in lines[i:] if not _QUOTE.match(line)
+            # Bottom-posting (or a Zendesk notification): the history or separator came first; keep the
+            # unquoted lines after it.
+            return "\n".join(line for line in lines[i + 1:] if not _QUOTE.match(line)
                              and not _ATTRIBUTION.match(line)).strip()
     return text.strip()
