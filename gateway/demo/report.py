@@ -7,6 +7,7 @@ import email.policy
 import json
 
 from gateway.store import Escalation, Store
+from gateway.zendesk.notes import note_preview
 
 
 def _outbox_lines(store: Store, escalation_id: int) -> list[str]:
@@ -31,6 +32,7 @@ def escalation_block(store: Store, esc: Escalation) -> list[str]:
     for job in notes:
         payload = json.loads(job["payload"])
         lines.append(f"    zendesk note: {payload.get('event')}  [{job['status']}]")
+        lines += note_preview(payload, job["status"])
     return lines
 
 

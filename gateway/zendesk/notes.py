@@ -141,3 +141,12 @@ def render_note(*, kind: str, vendor: str, vendor_ticket: str | None, state: str
         marker,
     ]
     return "\n".join(lines)
+
+
+def note_preview(payload: dict[str, Any], status: str, indent: str = "      ") -> list[str]:
+    """A queued note as `show` / `demo` can print it: its text without the marker, and where it stands."""
+    body = str(payload.get("body") or f"mailgate: {payload.get('event', 'event')}")
+    lines = [line for line in body.splitlines() if line and not line.startswith("[mailgate:")]
+    where = {"local": "kept locally (no [zendesk] configured)", "done": "posted", "dead": "NOT posted (dead letter)",
+             "pending": "waiting to be posted", "sending": "being posted"}.get(status, status)
+    return [f"{indent}{lines[0]}  [{where}]", *(indent + "  " + line for line in lines[1:])]
