@@ -1,0 +1,156 @@
+"""The scrubbing engine: Presidio's analyzer with the gateway's recognizer registry over a spaCy pipeline cut
+down to NER, then Presidio's anonymizer with typed, readable replacements. Built once per process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.fields import EscalationFields
+from gateway.scrub.labels import label
+from gateway.scrub.offline import make_tldextract_offline
+from gateway.scrub.protect import build_keep, protection
+
+
+class ScrubConfigError(Exception):
+    """The [scrub] configuration cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class ScrubResult:
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "kept": self.kept,
+                "findings": [{"entity_type": f.entity_type, "start": f.start, "end": f.end,
+                              "score": round(f.score, 3)} for f in self.findings]}
+
+
+def _ner_only_excludes(model: str) -> list[str]:
+    """Every pipeline component except NER and the tok2vec it listens to (if it listens to one)."""
+    import spacy
+
+    path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else Path(model)
+    cfg = spacy.util.load_config(next(path.glob("**/config.cfg")))
+    pipeline = list(cfg["nlp"]["pipeline"])
+    needed = {"ner"}
+    tok2vec = cfg["components"].get("ner", {}).get("model", {}).get("tok2vec", {})
+    if "Listener" in str(tok2vec.get("@architectures", "")):
+        needed.add(tok2vec.get("upstream", "tok2vec") if tok2vec.get("upstream", "*") != "*" else "tok2vec")
+    return [c for c in pipeline if c not in needed]
+
+
+def _nlp_engine(model: str) -> Any:
+    import spacy
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+    if not (spacy.util.is_package(model) or Path(model).exists()):
+        raise ScrubConfigError(f"[scrub] model: spaCy model {model!r} is not installed (nothing is downloaded "
+                               "at run time; install its package)")
+
+    class NerOnlySpacyNlpEngine(SpacyNlpEngine):
+        """Presidio's spaCy engine, loading only what NER needs and never downloading."""
+
+        def load(self) -> None:
+            self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=_ner_only_excludes(m["model_name"]))
+                        for m in self.models}
+
+    engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}],
+                                   ner_model_configuration=NerModelConfiguration())
+    engine.load()
+    return engine
+
+
+class Scrubber:
+    def __init__(self, model: str, score_threshold: float = 0.4) -> None:
+        make_tldextract_offline()
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_anonymizer import AnonymizerEngine
+
+        from gateway.scrub.registry import all_recognizers
+
+        self.model = model
+        self.threshold = score_threshold
+        self._nlp = _nlp_engine(model)
+        registry = RecognizerRegistry(recognizers=all_recognizers(), supported_languages=["en"])
+        self._entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+        self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=self._nlp, supported_languages=["en"],
+                                        default_score_threshold=score_threshold)
+        self._anonymizer = AnonymizerEngine()
+
+    def scrub(self, text: str, keep: Iterable[str] = (), fields: EscalationFields | None = None) -> ScrubResult:
+        return self.scrub_many([text], keep=keep, fields=fields)[0]
+
+    def scrub_many(self, texts: Sequence[str], keep: Iterable[str] = (), fields: EscalationFields | None = None,
+                   batch_size: int = 32) -> list[ScrubResult]:
+        """Scrub several texts with one spaCy pass (nlp.pipe); the keep-list applies to all of them."""
+        keepset = build_keep(keep, fields)
+        out: list[ScrubResult] = []
+        for text, artifacts in self._nlp.process_batch(list(texts), "en", batch_size=batch_size):
+            results = self._analyzer.analyze(text, language="en", entities=self._entities,
+                                             nlp_artifacts=artifacts, score_threshold=self.threshold)
+            out.append(self._apply(text, results, keepset))
+        return out
+
+    def _apply(self, text: str, results: list[Any], keepset: Any) -> ScrubResult:
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        prot = protection(text, keepset)
+        removed: list[Finding] = []
+        kept: list[str] = []
+        for r in results:
+            verdict = prot.disposition(text, r.entity_type, r.start, r.end)
+            if verdict == "remove":
+                removed.append(Finding(r.entity_type, r.start, r.end, float(r.score)))
+            elif verdict == "keep" and text[r.start:r.end] not in kept:
+                kept.append(text[r.start:r.end])
+        findings = merge_overlaps(removed)
+        if not findings:
+            return ScrubResult(text, [], kept, [])
+        anonymized = self._anonymizer.anonymize(
+            text=text,
+            analyzer_results=[RecognizerResult(f.entity_type, f.start, f.end, f.score) for f in findings],
+            operators={f.entity_type: OperatorConfig("replace", {"new_value": label(f.entity_type).replacement})
+                       for f in findings})
+        categories = list(dict.fromkeys(label(f.entity_type).category for f in findings))
+        return ScrubResult(anonymized.text, findings, kept, categories)
+
+
+def merge_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Union overlapping findings; the merged span takes the most specific type (lowest priority number)."""
+    merged: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if merged and f.start < merged[-1].end:
+            prev = merged[-1]
+            best = min((prev, f), key=lambda x: (label(x.entity_type).priority, -x.score))
+            merged[-1] = Finding(best.entity_type, prev.start, max(prev.end, f.end), max(prev.score, f.score))
+        else:
+            merged.append(f)
+    return merged
+
+
+_cache: dict[tuple[str, float], Scrubber] = {}
+_lock = threading.Lock()
+
+
+def get_scrubber(scrub_config: Any) -> Scrubber:
+    """The process-wide engine for this [scrub] configuration, built on first use."""
+    key = (str(scrub_config.model), float(scrub_config.score_threshold))
+    with _lock:
+        if key not in _cache:
+            _cache[key] = Scrubber(*key)
+        return _cache[key]
