@@ -10,8 +10,10 @@ from gateway.zendesk.client import parse_retry_after
 from gateway.zendesk.fields import custom_fields, ticket_tags
 from gateway.zendesk.notes import EVENTS, marker_for, render_note
 
-LIFECYCLE_EVENTS = ["ack", "need_info", "progress", "resolved", "not_vendor_issue", "closed_unreachable",
-                    "closed_no_response", "reopened", "missed_update", "escalated", "bounced"]
+LIFECYCLE_EVENTS = ["sent", "ack", "need_info", "progress", "resolved", "not_vendor_issue", "closed_unreachable",
+                    "closed_no_response", "reopened", "missed_update", "escalated", "bounced", "priority_changed",
+                    "relinked", "reopen_capped", "contact_attempt", "unreachable_close", "no_response_close",
+                    "reminder"]
 
 
 def note(kind: str, **detail: object) -> str:
@@ -40,7 +42,7 @@ def test_need_info_quotes_the_scrubbed_question_and_the_deadline() -> None:
     text = note("need_info", question="Which DICOM viewer version?\nAnd the browser?",
                 due_at="2026-11-25T17:00:00+00:00")
     assert "OffSite Image Management asked:\n  Which DICOM viewer version?\n  And the browser?" in text
-    assert "Next deadline: 2026-11-25 17:00 UTC" in text
+    assert "Deadline: 2026-11-25 17:00 UTC" in text
 
 
 def test_only_known_detail_keys_reach_zendesk() -> None:
@@ -50,7 +52,8 @@ def test_only_known_detail_keys_reach_zendesk() -> None:
 
 
 def test_long_text_is_clipped_and_next_can_be_overridden() -> None:
-    text = note("progress", summary="a" * 5000, next="Call the vendor at 10 am.")
+    text = note("resolved", summary="a" * 5000, next="Call the vendor at 10 am.", happened="The agent closed it.")
+    assert "What happened: The agent closed it." in text
     assert "a" * 1500 + " [...]" in text and "a" * 1501 not in text
     assert "What's next: Call the vendor at 10 am." in text
 

@@ -62,6 +62,25 @@ EVENTS: dict[str, EventText] = {
     "bounced": EventText("mail to {vendor} bounced", "A message to {vendor} could not be delivered.",
                          "The escalation may not have reached {vendor}: check the vendor address in the "
                          "configuration, or call {vendor}."),
+    "priority_changed": EventText("{vendor} escalation priority changed",
+                                  "The escalation's priority was changed; {vendor}'s clocks follow it.",
+                                  "Waiting for {vendor}'s next update at the new priority's cadence."),
+    "relinked": EventText("{vendor} ticket number changed{ticket_clause_short}",
+                          "{vendor} answered with a new ticket number; the gateway follows the new ticket.",
+                          "Waiting for {vendor}'s next update on the new ticket."),
+    "reopen_capped": EventText("{vendor} reopen limit reached",
+                               "The gateway did not ask {vendor} to reopen again: the reopen limit is reached.",
+                               "Decide with the end user; contact {vendor} by phone or open a new escalation."),
+    "contact_attempt": EventText("{vendor} contact attempt due",
+                                 "By now {vendor} should have tried to reach the end user again.",
+                                 "{vendor} keeps trying; they close the ticket if the end user stays unreachable."),
+    "unreachable_close": EventText("{vendor} may close: end user unreachable",
+                                   "{vendor}'s contact attempts are over.",
+                                   "{vendor} closes the ticket if the end user is still unreachable; confirm "
+                                   "the end user's contact details to keep it open."),
+    "no_response_close": EventText("{vendor} may close: no response",
+                                   "{vendor}'s waiting time for our answer is over.",
+                                   "{vendor} may close the ticket for no response; answer them now."),
     "reminder": EventText("reminder: {vendor} is waiting for you",
                           "{vendor} is still waiting for an answer from us.",
                           "Answer {vendor} before they close their ticket for no response."),
@@ -76,7 +95,7 @@ DETAIL_LABELS: dict[str, str] = {
     "reason": "Reason",
     "reopen_count": "Reopens so far",
     "miss_count": "Missed updates so far",
-    "due_at": "Next deadline",
+    "due_at": "Deadline",
 }
 
 
@@ -127,14 +146,15 @@ def render_note(*, kind: str, vendor: str, vendor_ticket: str | None, state: str
     ticket_clause = f" and assigned ticket #{vendor_ticket}" if vendor_ticket else ""
     role = detail.get("role") or detail.get("contacts_role")
     role_clause = f" ({role})" if role else ""
-    fmt = {"vendor": vendor, "ticket_clause": ticket_clause, "role_clause": role_clause}
+    fmt = {"vendor": vendor, "ticket_clause": ticket_clause, "role_clause": role_clause,
+           "ticket_clause_short": f" to #{vendor_ticket}" if vendor_ticket else ""}
     lines = [
         f"mailgate: {text.headline.format(**fmt)}",
         "",
         f"Vendor: {vendor}",
         f"Vendor ticket: {'#' + vendor_ticket if vendor_ticket else 'not assigned yet'}",
         f"Vendor state: {state.replace('_', ' ')}",
-        f"What happened: {text.happened.format(**fmt)}",
+        f"What happened: {_clip(detail['happened']) if detail.get('happened') else text.happened.format(**fmt)}",
         *_detail_lines(detail, vendor),
         f"What's next: {_clip(detail['next']) if detail.get('next') else text.next.format(**fmt)}",
         "",

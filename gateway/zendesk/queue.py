@@ -41,7 +41,8 @@ def queue_event_note(store: Store, config: Config, *, escalation: Escalation, ki
     Call it inside the transaction that records the event. `detail` must already be scrubbed: it is shown to
     agents in Zendesk. Keys used: vendor_ticket, state (else the escalation's state as the store has it now),
     summary / question (what the vendor wrote or asked), note (agent note), priority, reason, role,
-    reopen_count, miss_count, due_at, next (overrides "What's next"). Other keys are stored, not posted.
+    reopen_count, miss_count, due_at, happened / next (override "What happened" / "What's next").
+    Other keys are stored, not posted.
     """
     current = store.escalation(escalation.id) or escalation  # the caller may hold the row from before the change
     state = str(detail.get("state") or current.state)
