@@ -89,9 +89,13 @@ class OpsStore(StoreCore):
             f" AND status IN ({marks}) ORDER BY id", (cutoff, *PURGEABLE_OUTBOX_STATES))]
 
     def purge_raw_content(self, raw_ids: list[int]) -> None:
+        """Drop the raw bytes; and the sender address of mail that belongs to no vendor and no escalation
+        (strangers, unreadable mail): kept only for triage, it is the one fact that can identify a person."""
         now = self.now()
         for raw_id in raw_ids:
             self._exec("UPDATE raw_messages SET content = NULL, purged_at = ? WHERE id = ?", (now, raw_id))
+            self._exec("UPDATE messages SET from_addr = NULL WHERE raw_id = ? AND vendor IS NULL"
+                       " AND id NOT IN (SELECT message_id FROM message_links)", (raw_id,))
 
     def purge_outbox_content(self, outbox_ids: list[int]) -> None:
         now = self.now()

@@ -1,0 +1,109 @@
+"""/metrics and /healthz over real HTTP on loopback, driven by a ManualClock (no sleeping)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from gateway import metrics
+from gateway.clock import ManualClock, iso
+from gateway.config import MetricsSection
+from gateway.health import HealthServer, parse_listen, record_mailbox_check, start_health_server
+from gateway.runtime import Runtime
+
+
+def _get(server: HealthServer, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(server.url + path, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[HealthServer]:
+    metrics.LAST_MAILBOX_CHECK.set(0)
+    handle = start_health_server(runtime, listen="127.0.0.1:0")
+    yield handle
+    handle.stop()
+
+
+def _enqueue(rt: Runtime, n: int) -> int:
+    oid, _ = rt.store.enqueue(kind="nudge", dedupe_key=f"test:{n}", message_id=f"<t{n}@example.org>",
+                              mail_from="escalations@example.org", recipients=["support@vendor.example"],
+                              content=b"Subject: x\r\n\r\nbody\r\n")
+    return oid
+
+
+def test_defaults_listen_on_loopback() -> None:
+    assert parse_listen(MetricsSection().listen) == ("127.0.0.1", 9464)
+    assert parse_listen("[::1]:9000") == ("::1", 9000)
+    with pytest.raises(ValueError):
+        parse_listen("9464")
+
+
+def test_metrics_exposes_outbox_depth_age_and_overdue_deadlines(server: HealthServer, runtime: Runtime,
+                                                                 clock: ManualClock) -> None:
+    _enqueue(runtime, 1)
+    _enqueue(runtime, 2)
+    esc, _ = runtime.store.create_escalation(zendesk_ticket="4821", vendor="idme", state="sent")
+    runtime.store.plan_deadline(escalation_id=esc.id, kind="nudge", key="k1", due_at=iso(clock.now()))
+    runtime.store.plan_deadline(escalation_id=esc.id, kind="nudge", key="k2",
+                                due_at=iso(clock.now() + timedelta(days=3)))
+    clock.advance(timedelta(minutes=10))
+    code, text = _get(server, "/metrics")
+    assert code == 200
+    assert _sample(text, "mailgate_outbox_depth") == 2
+    assert _sample(text, "mailgate_outbox_oldest_age_seconds") == 600
+    assert _sample(text, "mailgate_deadlines_overdue") == 1
+    for name in ("mailgate_messages_total", "mailgate_events_total", "mailgate_send_failures_total",
+                 "mailgate_scrub_findings_total", "mailgate_imap_reconnects_total",
+                 "mailgate_last_mailbox_check_timestamp_seconds"):
+        assert f"# TYPE {name.removesuffix('_total')}" in text
+
+
+def test_healthz_fails_when_the_mailbox_goes_stale_and_recovers(server: HealthServer, runtime: Runtime,
+                                                                clock: ManualClock) -> None:
+    assert _get(server, "/healthz") == (200, "ok\n")
+    limit = runtime.config.metrics.mailbox_stale_seconds
+    clock.advance(timedelta(seconds=limit + 1))
+    code, text = _get(server, "/healthz")
+    assert code == 503 and "mailbox stale: not reached since start" in text
+    record_mailbox_check(clock)
+    assert _get(server, "/healthz") == (200, "ok\n")
+    clock.advance(timedelta(seconds=limit + 30))
+    code, text = _get(server, "/healthz")
+    assert code == 503 and f"mailbox stale: last reached {limit + 30}s ago" in text
+
+
+def test_healthz_fails_when_the_outbox_is_stuck(server: HealthServer, runtime: Runtime, clock: ManualClock) -> None:
+    oid = _enqueue(runtime, 1)
+    limit = runtime.config.metrics.outbox_stuck_seconds
+    clock.advance(timedelta(seconds=limit - 60))
+    record_mailbox_check(clock)
+    assert _get(server, "/healthz")[0] == 200
+    clock.advance(timedelta(seconds=120))
+    record_mailbox_check(clock)
+    code, text = _get(server, "/healthz")
+    assert code == 503 and "outbox stuck" in text and "mailbox" not in text
+    runtime.store.mark_sent(oid)
+    assert _get(server, "/healthz") == (200, "ok\n")
+
+
+def test_unknown_paths_are_404_and_stop_frees_the_port(runtime: Runtime) -> None:
+    handle = start_health_server(runtime, listen="127.0.0.1:0")
+    assert _get(handle, "/nope")[0] == 404
+    handle.stop()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(handle.url + "/healthz", timeout=2)
