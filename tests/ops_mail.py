@@ -40,7 +40,8 @@ def agent_escalation(ticket: int = 48213, n: int = 1) -> bytes:
         + f"Subject: ID.me escalation for Zendesk #{ticket} - {SUBJECT_PHI}\r\n"
         + "Date: Mon, 23 Nov 2026 17:00:00 +0000\r\n"
         + f"Message-ID: <agent-{ticket}-{n}@mail.drchrono.com>\r\n",
-        f"Vendor: ID.me\r\nZendesk ticket: {ticket}\r\n\r\nAgent: Maria Lopez\r\nAgent email: maria.lopez@drchrono.com\r\n"
+        f"Vendor: ID.me\r\nZendesk ticket: {ticket}\r\n\r\n"
+        "Agent: Maria Lopez\r\nAgent email: maria.lopez@drchrono.com\r\n"
         f"First name: Philomena\r\nLast name: Quarrington\r\nSign-up email: {END_USER_EMAIL}\r\nPhone: {PHONE}\r\n"
         "Issue timestamp: 2026-11-23 08:32 PT\r\n"
         f"Description: cannot complete MFA. Prescription for {PATIENT}, DOB {DOB}, {MRN}, SSN {SSN}.\r\n")

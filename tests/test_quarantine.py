@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import ops_mail as m
 import pytest
 
-import ops_mail as m
 from gateway import pipeline
 from gateway.cli import main
 from gateway.runtime import Runtime

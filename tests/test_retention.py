@@ -8,9 +8,9 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import ops_mail as m
 import pytest
 
-import ops_mail as m
 from gateway.cli import main
 from gateway.clock import ManualClock
 from gateway.outbox_sender import OutboxSender
