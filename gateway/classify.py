@@ -102,9 +102,8 @@ def _classify_vendor(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVer
     d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{parsed.text}")
     _read_vendor_ticket(rule, parsed, d)
     if not trust.trusted:
-        d.rule_hits.append(f"untrusted:{trust.reason or 'no_proof'}")
+        d.rule_hits.append("skip:untrusted")  # recorded, changes no state; trust:* says why
         return
-    d.rule_hits.append(f"trusted:{trust.method}:{trust.domain}")
     skip = _not_an_update(rule, parsed, guard)
     if skip is not None:
         d.rule_hits.append(skip)
