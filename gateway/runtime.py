@@ -8,12 +8,16 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.clock import Clock, SystemClock
 from gateway.config import MINIMAL_TOML, Config, load_config, parse_config
 from gateway.msgid import token_key
 from gateway.rules import VendorRule, load_rules
 from gateway.store import Store
+
+if TYPE_CHECKING:
+    from gateway.scrub import Scrubber
 
 DEFAULT_CONFIG_PATHS = ("/etc/mailgate/config.toml",)
 
@@ -50,6 +54,13 @@ class Runtime:
         secret = config.gateway.token_key.reveal() if config.gateway.token_key else None
         return cls(config=config, store=store, rules=load_rules(config.rules_path), key=token_key(store, secret),
                    clock=clock)
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """The PHI scrubber for [scrub]; loaded on first use only (commands that never send stay fast)."""
+        from gateway.scrub import get_scrubber
+
+        return get_scrubber(self.config.scrub)
 
     @property
     def domain(self) -> str:
