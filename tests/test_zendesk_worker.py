@@ -302,3 +302,15 @@ async def test_the_same_cause_queues_one_note(rt: Runtime, fake: FakeZendesk) ->
     event(rt, esc, "ack", "acknowledged", "msg:1", vendor_ticket="1234567")  # the same message handled again
     await drain(rt)
     assert len(jobs(rt)) == 1 and len(fake.notes(4242)) == 1
+
+
+async def test_an_operator_can_requeue_a_dead_letter(rt: Runtime, fake: FakeZendesk) -> None:
+    esc = escalate(rt)
+    event(rt, esc, "ack", "acknowledged", "msg:1", vendor_ticket="1234567")
+    fake.inject(Fault(status=422))
+    await drain(rt)
+    job = jobs(rt)[0]
+    assert job.status == "dead" and rt.store.requeue_zendesk_job(job.id)
+    assert not rt.store.requeue_zendesk_job(job.id)  # only dead or local jobs
+    await drain(rt)
+    assert jobs(rt)[0].status == "done" and len(fake.notes(4242)) == 1

@@ -92,3 +92,10 @@ class ZendeskJobStore(StoreCore):
     def mark_zendesk_dead(self, job_id: int, error: str) -> None:
         self._exec("UPDATE zendesk_jobs SET status = 'dead', last_error = ?, done_at = ? WHERE id = ?",
                    (error, self.now(), job_id))
+
+    def requeue_zendesk_job(self, job_id: int) -> bool:
+        """An operator's retry of a dead (or local) job, e.g. after fixing the ticket or configuring Zendesk.
+        Keeps `uncertain`, so a job that may have been posted is still checked for its marker first."""
+        cur = self._exec("UPDATE zendesk_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+                         " done_at = NULL WHERE id = ? AND status IN ('dead', 'local')", (self.now(), job_id))
+        return cur.rowcount == 1
