@@ -113,6 +113,9 @@ class Scrubber:
         removed: list[Finding] = []
         kept: list[str] = []
         for r in results:
+            r.start, r.end = _trim(text, r.start, r.end)
+            if r.start >= r.end:
+                continue
             verdict = prot.disposition(text, r.entity_type, r.start, r.end)
             if verdict == "remove":
                 removed.append(Finding(r.entity_type, r.start, r.end, float(r.score)))
@@ -128,6 +131,18 @@ class Scrubber:
                        for f in findings})
         categories = list(dict.fromkeys(label(f.entity_type).category for f in findings))
         return ScrubResult(anonymized.text, findings, kept, categories)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """NER spans sometimes run over a line break or carry spaces: a value never crosses a line."""
+    newline = text.find("\n", start, end)
+    if newline >= 0 and text[start:newline].strip():
+        end = newline
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def merge_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -19,6 +19,14 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE_DIGITS = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor"})
+# Words of our own and the vendors' organisation and product names that spaCy sometimes tags as a PERSON.
+_ORG_WORDS = frozenset({
+    "drchrono", "id", "me", "idme", "offsite", "osim", "support", "team", "desk", "service", "image", "management",
+    "member", "help", "helpdesk", "customer", "success", "escalations", "escalation", "mailgate", "zendesk",
+    "authenticator", "google", "microsoft", "okta", "duo", "authy", "iphone", "android", "epcs", "onpatient",
+    "surescripts", "chrome", "safari", "windows", "verify", "viewer", "portal", "thank", "you", "thanks", "hello",
+    "hi", "dear", "regards", "best", "ehr", "pacs", "dicom",
+})
 
 _HARD = [
     re.compile(r"\[[a-z][a-zA-Z' ]{1,40} removed\]"),
@@ -77,7 +85,7 @@ class KeepSet:
         if entity_type in ("PERSON", "PATIENT_NAME", "USERNAME"):
             words = [w.lower().removesuffix("'s") for w in _WORD.findall(value)]
             words = [w for w in words if w not in _TITLES]
-            return bool(words) and all(w in self.names for w in words)
+            return bool(words) and all(w in self.names or w in _ORG_WORDS for w in words)
         return False
 
 
