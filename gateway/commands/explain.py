@@ -9,7 +9,8 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("explain", help="Show how the gateway reads each message: vendor, event, tickets, guards, trust.",
+    p = sub.add_parser("explain",
+                       help="Show how the gateway reads each message: vendor, event, tickets, guards, trust.",
                        description="For each FILE (a raw message), in order: vendor, event, tickets, guards, "
                        "trust and the rules that decided. Exit 0 when every file was read, 1 otherwise.")
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML); default: $MAILGATE_CONFIG, "
