@@ -314,3 +314,25 @@ async def test_an_operator_can_requeue_a_dead_letter(rt: Runtime, fake: FakeZend
     assert not rt.store.requeue_zendesk_job(job.id)  # only dead or local jobs
     await drain(rt)
     assert jobs(rt)[0].status == "done" and len(fake.notes(4242)) == 1
+
+
+async def test_a_job_queued_without_note_text_gets_one_rendered(rt: Runtime, fake: FakeZendesk) -> None:
+    esc = escalate(rt)
+    rt.store.enqueue_zendesk_job(escalation_id=esc, zendesk_ticket="4242", kind="note",
+                                 idempotency_key=f"note:{esc}:resolved:msg:1",
+                                 payload='{"event": "resolved", "vendor_ticket": "1234567"}')
+    await drain(rt)
+    [note] = fake.notes(4242)
+    assert "ID.me Support reports resolved" in note and "#1234567" in note and note.endswith("]")
+
+
+async def test_the_fake_refuses_what_zendesk_would_refuse(rt: Runtime, fake: FakeZendesk) -> None:
+    from gateway.zendesk.client import ZendeskClient, ZendeskPermanent
+
+    assert rt.config.zendesk is not None
+    async with ZendeskClient(rt.config.zendesk) as client:
+        for bad in ({"comment": {"body": "x", "public": True}}, {"additional_tags": ["Has Space"]},
+                    {"custom_fields": [{"id": "1", "value": "x"}]}, {"status": "solved"}):
+            with pytest.raises(ZendeskPermanent, match="422 RecordInvalid"):
+                await client.update_ticket(4242, bad)
+    assert len(fake.problems) == 4 and fake.notes(4242) == []

@@ -34,6 +34,8 @@ from gateway.zendesk.client import (
     ZendeskTransient,
 )
 from gateway.zendesk.fields import custom_fields, ticket_tags
+from gateway.zendesk.notes import marker_for, render_note
+from gateway.zendesk.queue import vendor_display_name
 
 log = logging.getLogger("mailgate.zendesk")
 
@@ -87,7 +89,7 @@ async def carry_out(rt: Runtime, client: ZendeskClient, job: ZendeskJob) -> None
         rt.store.mark_zendesk_sending(job.id)
     attempts = job.attempts + 1
     try:
-        if uncertain and await client.has_comment_with(ticket_id, str(job.payload["marker"])):
+        if uncertain and await client.has_comment_with(ticket_id, _note(rt, job)[1]):
             _done(rt, job, verified=True)
             return
         await client.update_ticket(ticket_id, _ticket_update(rt, job))
@@ -115,6 +117,24 @@ def _ticket_id(job: ZendeskJob) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _note(rt: Runtime, job: ZendeskJob) -> tuple[str, str]:
+    """(text, marker) as queued; a job queued before note texts were stored gets its text rendered now."""
+    payload = job.payload
+    if payload.get("body") and payload.get("marker"):
+        return str(payload["body"]), str(payload["marker"])
+    marker = marker_for(job.idempotency_key)
+    vendor = str(payload.get("vendor") or "")
+    esc = rt.store.escalation(job.escalation_id) if job.escalation_id is not None else None
+    if esc is not None:
+        vendor = vendor or esc.vendor
+    detail = {k: v for k, v in payload.items() if k != "event"}
+    body = render_note(kind=str(payload.get("event") or "update"), vendor=vendor_display_name(rt.config, vendor),
+                       vendor_ticket=str(payload.get("vendor_ticket") or (esc.vendor_ticket if esc else "") or "")
+                       or None, state=str(payload.get("state") or (esc.state if esc else "unknown")),
+                       detail=detail, marker=marker)
+    return body, marker
+
+
 def _ticket_update(rt: Runtime, job: ZendeskJob) -> dict[str, Any]:
     """The note as queued; fields and tags from the escalation as it is now, so a late retry never sets an
     older state over a newer one."""
@@ -129,7 +149,7 @@ def _ticket_update(rt: Runtime, job: ZendeskJob) -> dict[str, Any]:
              "priority": (esc.priority if esc else None) or payload.get("priority")}
     previous = tuple(str(s) for s in (payload.get("state"), payload.get("from_state")) if s)
     add, remove = ticket_tags(section.tags, vendor, state, previous)
-    update: dict[str, Any] = {"comment": {"body": str(payload["body"]), "public": False},
+    update: dict[str, Any] = {"comment": {"body": _note(rt, job)[0], "public": False},
                               "additional_tags": add, "remove_tags": remove}
     fields = custom_fields(section.fields, facts)
     if fields:
