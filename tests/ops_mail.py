@@ -41,9 +41,10 @@ def agent_escalation(ticket: int = 48213, n: int = 1) -> bytes:
         + "Date: Mon, 23 Nov 2026 17:00:00 +0000\r\n"
         + f"Message-ID: <agent-{ticket}-{n}@mail.drchrono.com>\r\n",
         f"Vendor: ID.me\r\nZendesk ticket: {ticket}\r\n\r\n"
-        "Agent: Maria Lopez\r\nAgent email: maria.lopez@drchrono.com\r\n"
+        "Agent: Maria Lopez\r\nAgent email: maria.lopez@drchrono.com\r\nAgent phone: +1 415-555-0142\r\n"
+        "Agent availability: 8 am-4 pm Pacific (PT), Monday-Friday\r\n"
         f"First name: Philomena\r\nLast name: Quarrington\r\nSign-up email: {END_USER_EMAIL}\r\nPhone: {PHONE}\r\n"
-        "Issue timestamp: 2026-11-23 08:32 PT\r\n"
+        "Preferred contact: phone call, 9-11 am Pacific\r\nIssue timestamp: 2026-11-23 08:32 PT\r\n"
         f"Description: cannot complete MFA. Prescription for {PATIENT}, DOB {DOB}, {MRN}, SSN {SSN}.\r\n")
 
 
