@@ -62,7 +62,7 @@ async def drain(rt: Runtime, *, limit: int = 50) -> int:
     Does nothing without a [zendesk] section (jobs are then stored as 'local') or while the queue is paused
     by a rate limit. Each job is attempted at most once per call; call it periodically."""
     section = rt.config.zendesk
-    if section is None or paused_until(rt):
+    if section is None or paused_until(rt) or not rt.store.due_zendesk_jobs(1):
         return 0
     attempted: set[int] = set()
     async with ZendeskClient(section, now=rt.clock.now) as client:
