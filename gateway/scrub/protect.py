@@ -29,7 +29,7 @@ _ORG_WORDS = frozenset({
 })
 
 _HARD = [
-    re.compile(r"\[[a-z][a-zA-Z' ]{1,40} removed\]"),
+    re.compile(r"\[[A-Za-z][A-Za-z0-9' ]{1,40} removed\]"),
     re.compile(r"\[(?:DrChrono|ID\.me|OffSite|OSIM)\s*#\s*[A-Za-z]{0,4}\d+\]", re.IGNORECASE),
     re.compile(r"\b(?:zendesk|zd|ticket|request|case|incident)(?:\s+(?:ticket|number|no\.?|id|#))*\s*[:#]?\s*#?"
                r"\s*[A-Za-z]{0,4}\d{3,12}\b", re.IGNORECASE),

@@ -12,7 +12,7 @@ MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|a
          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DATE = (rf"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})(?!\d)|\d{{4}}[/-]\d{{1,2}}[/-]\d{{1,2}}"
         rf"|{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH},?\s+\d{{4}})")
-_LINK = r"\s*(?:(?:[:#=(-]|is|was|of|on)\s*)*"
+_LINK = r"\s*(?:(?:[:#=(-]|is|was|of|on|entered|listed|recorded|as)\s*)*"
 
 # Words that follow "patient" without being a name ("patient chart", "patient was", "pt portal").
 _NOT_NAMES = frozenset(STOP_WORDS) | {
@@ -136,7 +136,7 @@ def dicom_uid() -> GroupRecognizer:
 
 def hl7_segment() -> GroupRecognizer:
     return GroupRecognizer("hl7_patient_segment", "HL7_SEGMENT", [
-        r"(?m)^[ \t]*(?P<v>(?:PID|NK1|GT1|IN1|IN2|PV1|MRG|OBX|DG1)\|[^\r\n]*)"], flags=0, score=1.0)
+        r"(?<![A-Za-z0-9])(?P<v>(?:PID|NK1|GT1|IN1|IN2|PV1|MRG|OBX|DG1)\|[^\r\n]*)"], flags=0, score=1.0)
 
 
 DRUGS = (

@@ -9,7 +9,9 @@ from gateway.scrub.base import GroupRecognizer, chain, has_digit, strip_trailing
 
 # Secrets read out over the phone arrive spelled: "seven three zero two".
 _DW = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
-_LINK = r"(?:\s*(?:[:#=-]|is|was|of|reads?|read\s+out\s+as|as|number|code))*\s*"
+_LINK = r"(?:\s*(?:[:#=-]|is|was|of|reads?|out|as|number|code))*\s*"
+# Up to 30 characters of other words, across at most a single line break, but never across a digit.
+_GAP = r"(?:[^\n\d]|\n(?!\s*\n)){0,30}?"
 
 
 def support_pin() -> GroupRecognizer:
@@ -17,6 +19,7 @@ def support_pin() -> GroupRecognizer:
     return GroupRecognizer("support_pin", "SUPPORT_PIN", [
         rf"{ctx}{_LINK}(?P<v>\d(?:[ -]?\d){{3}})(?![\d])",
         rf"{ctx}{_LINK}(?P<v>{_DW}(?:[ ,-]+{_DW}){{3}})\b",
+        rf"{ctx}[^\n\d]{{0,15}}?(?P<v>(?!(?:19|20)\d\d\b)\d{{4}})(?![\d/-])",
     ], not_after_ticket=True, score=0.9)
 
 
@@ -25,9 +28,9 @@ def mfa_code() -> GroupRecognizer:
            r"|access|6[- ]digit|six[- ]digit)\s+)?(?:code|passcode|token|OTP)s?\b")
     app = r"\b(?:authenticator|authy|okta\s+verify|duo(?:\s+mobile)?)\b"
     return GroupRecognizer("mfa_code", "MFA_CODE", [
-        rf"{ctx}[^\n\d]{{0,30}}?(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
-        rf"{app}[^\n\d]{{0,40}}?(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
-        rf"(?:{ctx}|{app})[^\n]{{0,30}}?(?P<v>{_DW}(?:[ ,-]+{_DW}){{5}})\b",
+        rf"{ctx}{_GAP}(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
+        rf"{app}{_GAP}(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
+        rf"(?:{ctx}|{app}){_GAP}(?P<v>{_DW}(?:[ ,-]+{_DW}){{5}})\b",
     ], not_after_ticket=True, score=0.9)
 
 
