@@ -10,7 +10,7 @@ from gateway.inbound import Analysis
 from gateway.lifecycle import actions, clocks
 from gateway.lifecycle.commands import commands_of, handle_commands
 from gateway.lifecycle.handlers import stated_priority
-from gateway.lifecycle.policy import VendorPolicy
+from gateway.lifecycle.policy import VendorPolicy, normalize_priority
 from gateway.lifecycle.reopen import contact_lines, reopen
 from gateway.lifecycle.states import OPEN, VENDOR_CLOSED, next_state
 from gateway.link import Link
@@ -45,8 +45,9 @@ def _find(rt: Runtime, a: Analysis, link: Link | None) -> Escalation | None:
     return (open_ones or found or [None])[-1]
 
 
-def _priority(pol: VendorPolicy, text: str) -> str | None:
-    stated = stated_priority(text)
+def _priority(pol: VendorPolicy, a: Analysis) -> str | None:
+    stated = normalize_priority(getattr(a.decision, "priority", None)) or stated_priority(a.parsed.new_text
+                                                                                          or a.parsed.text)
     if stated and pol.known_priority(stated):
         return stated
     return pol.default_priority if pol.priorities else None
@@ -65,7 +66,7 @@ def _create_and_send(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> N
     assert d.vendor and d.zendesk_ticket
     pol = clocks.policy_for(rt, d.vendor)
     text = a.parsed.new_text or a.parsed.text
-    priority = _priority(pol, text)
+    priority = _priority(pol, a)
     esc, _ = store.create_escalation(zendesk_ticket=d.zendesk_ticket, vendor=d.vendor, state="drafted",
                                      end_user_email=d.end_user_email, agent_email=a.parsed.from_addr,
                                      priority=priority)
@@ -103,7 +104,7 @@ def _start_tracking(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> No
         return
     pol = clocks.policy_for(rt, vendor)
     text = p.new_text or p.text
-    priority = _priority(pol, text)
+    priority = _priority(pol, a)
     esc, created = store.create_escalation(zendesk_ticket=d.zendesk_ticket, vendor=vendor, state="sent",
                                            end_user_email=d.end_user_email, agent_email=p.from_addr,
                                            subject=p.subject, root_message_id=p.message_id, priority=priority)

@@ -70,13 +70,10 @@ def handle_commands(rt: Runtime, esc: Escalation | None, cmds: list[tuple[str, s
 
 
 def _answer_without_escalation(rt: Runtime, agent: str, a: Analysis, cause: str) -> None:
-    """A trusted agent's command names no escalation we track: say so rather than stay silent."""
-    rt.store.audit(actor=f"agent:{agent}", action="command:no_escalation", cause_type="command", cause_ref=cause)
-    ticket = a.decision.zendesk_ticket
-    body = (f"No escalation found for {'Zendesk ticket #' + ticket if ticket else 'this message'}. Reply to a "
-            "gateway mail about the escalation, or put the Zendesk ticket (#12345) in the subject.\n")
-    outbound.send_to_agent(rt, escalation=None, to=agent, subject="[mailgate] no escalation found", body=body,
-                           kind="command_reply", cause_ref=cause)
+    """A trusted agent's command names no escalation we track: nothing to act on or answer about (an answer
+    would need an escalation to thread to); it is audited so an operator can see it."""
+    rt.store.audit(actor=f"agent:{agent}", action="command:no_escalation", cause_type="command", cause_ref=cause,
+                   detail={"zendesk_ticket": a.decision.zendesk_ticket})
 
 
 def _set_priority(rt: Runtime, esc: Escalation, arg: str, ref: str) -> str:

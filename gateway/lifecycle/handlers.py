@@ -168,7 +168,8 @@ def _missed(rt: Runtime, esc: Escalation, dl: Deadline, cause: str) -> None:
                          body=f"{pol.display_name} missed {what} (due {dl.due_at} UTC). The gateway asked them "
                               f"for a status update on their thread.\n\n{actions.status_text(rt, esc)}\n")
     now = rt.clock.now()
-    age_hours = (now - datetime.fromisoformat(esc.created_at)).total_seconds() / 3600
+    # Age counts the vendor's own open hours: a weekend is not OffSite being late.
+    age_hours = pol.calendar.business_hours_between(datetime.fromisoformat(esc.created_at), now)
     if misses >= pol.settings.escalate_after_misses or age_hours >= pol.settings.escalate_after_hours:
         actions.escalate_to_contacts(rt, esc, cause_ref=cause,
                                      reason=f"{misses} missed deadline(s), open for {age_hours:.0f} hours")

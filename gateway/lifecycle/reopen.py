@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from gateway import outbound
+from gateway.clock import iso
 from gateway.lifecycle import actions, clocks
 from gateway.lifecycle.states import VENDOR_CLOSED, next_state
 from gateway.runtime import Runtime
@@ -102,3 +103,21 @@ def reopen(rt: Runtime, esc: Escalation, *, cause_type: str, cause_ref: str, not
                      detail={"reopen_count": count, "state": to_state})
     clocks.replan(rt, fresh, "reopened", cause_ref, rt.clock.now())
     return ReopenResult("sent", count, cap, outbox_id)
+
+
+def reopen_ticket(rt: Runtime, zendesk_ticket: str, *, note: str, actor: str,
+                  vendor: str | None = None) -> list[ReopenResult]:
+    """`mailgate reopen`: reopen the vendor-closed escalations of a Zendesk ticket (one transaction).
+    Contact-detail lines in the note ("Phone: ...") are passed on as updated contact details."""
+    ticket = zendesk_ticket.lstrip("#")
+    results = []
+    with rt.store.transaction():
+        found = [e for e in rt.store.escalations_for_ticket(ticket) if vendor is None or e.vendor == vendor]
+        targets = [e for e in found if e.state in VENDOR_CLOSED] or found
+        for esc in targets:
+            cause = f"cli:{iso(rt.clock.now())}:r{esc.reopen_count}"
+            results.append(reopen(rt, esc, cause_type="command", cause_ref=cause, note=note,
+                                  contacts=contact_lines(note), actor=actor))
+            rt.store.audit(actor=actor, action="reopen", target=ticket, cause_type="command", cause_ref=cause,
+                           detail={"escalation_id": esc.id, "status": results[-1].status})
+    return results
