@@ -122,10 +122,14 @@ def _parse(raw: bytes) -> ParsedMessage:
     if not msg.keys():
         p.defects.append("NoHeaders")
         p.readable = False
-    for part in msg.walk():  # every part, attached messages included
-        p.defects.extend(type(d).__name__ for d in getattr(part, "defects", []))
+    declared: str | None = None
+    for part in msg.walk():  # every part, attached messages included: defects and the first text charset
+        if part.defects:
+            p.defects.extend(type(d).__name__ for d in part.defects)
+        if declared is None and part.get_content_maintype() == "text":
+            declared = part.get_content_charset()
     p.content_type = _safe(msg.get_content_type, "text/plain")
-    p.body_charset = _first_text_charset(msg)
+    p.body_charset = declared or _guessed_charset(msg)
     _read_headers(msg, p)
     _read_parts(msg, p)
     p.new_text = _new_text(p.text)
@@ -204,14 +208,9 @@ def _date(p: ParsedMessage) -> datetime | None:
 
 # --- parts ----------------------------------------------------------------------------------------------
 
-def _first_text_charset(msg: Message) -> str | None:
-    """The charset to try for undeclared 8-bit header bytes: the first declared text charset, else, for a
-    message that declares none, a guess from its own 8-bit body (a longer sample than any header)."""
-    for part in msg.walk():
-        if part.get_content_maintype() == "text":
-            cs = part.get_content_charset()
-            if cs:
-                return cs
+def _guessed_charset(msg: Message) -> str | None:
+    """For undeclared 8-bit header bytes when no text part declares a charset: a guess from the message's
+    own 8-bit body (a longer sample than any header)."""
     if msg.is_multipart():
         return None
     body = _payload(msg)

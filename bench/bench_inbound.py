@@ -1,0 +1,122 @@
+"""Inbound speed: 10,000 messages of the corpus mix through parse + guards (+ trust and classify via
+gateway.inbound.analyze), beside bare stdlib parsing (policy.default + get_body) of the same messages in the
+same run. Prints messages per second for each, the ratios, and the peak RSS.
+
+Usage: .venv/bin/python bench/bench_inbound.py [--count N] [--corpus DIR]
+Targets (issue 3): >= 1,000 msg/s on one core, and within 3x of bare stdlib parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import os
+import resource
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.guards import inspect  # noqa: E402
+from gateway.parse import parse_message  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+FIXTURES = ROOT / "tests" / "fixtures" / "inbound"
+KEY = b"bench-key"
+OWN = {"gateway@mailgate.example"}
+CONFIG = """\
+[gateway]
+address = "gateway@mailgate.example"
+[trust]
+authserv_ids = ["mx.mailgate.example"]
+agent_domains = ["desk.example"]
+"""
+_NOT_MAIL = {"expected.json", "EXPECTED.md", "README.md", "SOURCES.md"}
+
+
+def load_messages(corpus: Path) -> tuple[list[bytes], str]:
+    if corpus.is_dir():
+        files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name not in _NOT_MAIL
+                       and not p.name.startswith("LICENSE"))
+        return [p.read_bytes() for p in files], str(corpus)
+    return [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))], f"{FIXTURES} (corpus absent)"
+
+
+def stdlib_parse(raw: bytes) -> None:
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    except Exception:
+        pass  # the bare stdlib raises on some corpus messages; the gateway may not
+
+
+def gateway_parse_guards(raw: bytes) -> None:
+    inspect(parse_message(raw), own_addresses=OWN, key=KEY)
+
+
+def make_analyze() -> Callable[[bytes], None] | None:
+    try:
+        from gateway.config import parse_config
+        from gateway.inbound import analyze
+        from gateway.rules import load_rules
+    except ImportError:
+        return None
+    config = parse_config(tomllib.loads(CONFIG), "<bench>", ROOT)
+    rules = load_rules(config.rules_path)
+    return lambda raw: (analyze(raw, rules, config, KEY), None)[1]
+
+
+def timed(label: str, fn: Callable[[bytes], None], batch: list[bytes]) -> float:
+    start = time.perf_counter()
+    for raw in batch:
+        fn(raw)
+    elapsed = time.perf_counter() - start
+    rate = len(batch) / elapsed
+    print(f"{label:<44} {len(batch):>6} msgs in {elapsed:7.2f} s = {rate:8.0f} msg/s")
+    return rate
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=10_000)
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    messages, source = load_messages(args.corpus)
+    if not messages:
+        print("no messages to run", file=sys.stderr)
+        return 1
+    batch = [messages[i % len(messages)] for i in range(args.count)]
+    size = sum(map(len, batch)) / len(batch)
+    print(f"corpus: {source}: {len(messages)} distinct messages, cycled to {len(batch)} "
+          f"(mean {size / 1024:.1f} KiB)")
+    for raw in messages:  # warm-up: imports, regex caches, html2text, flufl.bounce
+        gateway_parse_guards(raw)
+    base = timed("bare stdlib (policy.default + get_body)", stdlib_parse, batch)
+    ours = timed("gateway parse + guards", gateway_parse_guards, batch)
+    analyze = make_analyze()
+    full = timed("gateway analyze (parse+guards+trust+classify)", analyze, batch) if analyze else None
+    slowest = full if full is not None else ours
+    # Context, not the target: the corpus is ~85% delivery failures (the bounce readers run on those);
+    # the gateway's own fixtures are vendor-style replies, auto-replies and a few bounces.
+    vendor_like = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
+    if vendor_like and analyze is not None:
+        timed("  context: fixtures mix, analyze", analyze,
+              [vendor_like[i % len(vendor_like)] for i in range(min(args.count, 5000))])
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"gateway vs bare stdlib: parse+guards {base / ours:.2f}x the stdlib time"
+          + (f", full analysis {base / full:.2f}x" if full else ", analyze not available yet"))
+    print(f"peak RSS: {peak_kib / 1024:.1f} MiB")
+    print(f"targets: >= 1000 msg/s: {'met' if slowest >= 1000 else 'NOT met'} ({slowest:.0f}); "
+          f"within 3x of stdlib: {'met' if base / slowest <= 3 else 'NOT met'} ({base / slowest:.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
