@@ -107,3 +107,23 @@ def test_unknown_paths_are_404_and_stop_frees_the_port(runtime: Runtime) -> None
     handle.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(handle.url + "/healthz", timeout=2)
+
+
+def test_sends_failures_and_scrub_findings_are_counted_from_the_store(server: HealthServer,
+                                                                      runtime: Runtime) -> None:
+    first, second = _enqueue(runtime, 1), _enqueue(runtime, 2)
+    store = runtime.store
+    store.mark_sending(first)
+    store.mark_retry(first, "connection failed: OSError", 30)   # attempt 1 failed
+    store.mark_sending(first)
+    store.mark_sent(first)                                      # attempt 2 delivered
+    store.mark_sending(second)
+    store.mark_dead(second, "data refused: SMTP 550")           # attempt 1 failed for good
+    for n in (1, 2):
+        store.audit(actor="gateway", action="escalation_scrubbed", target=str(n),
+                    detail={"categories": {"SSN": 1, "date of birth": n}})
+    _, text = _get(server, "/metrics")
+    assert 'mailgate_sent_total{kind="nudge"} 1.0' in text
+    assert 'mailgate_send_failures_total{kind="nudge"} 2.0' in text
+    assert 'mailgate_scrub_findings_total{category="SSN"} 2.0' in text
+    assert 'mailgate_scrub_findings_total{category="date of birth"} 3.0' in text

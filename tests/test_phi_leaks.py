@@ -22,6 +22,7 @@ from prometheus_client import generate_latest
 
 from gateway import lifecycle, metrics, pipeline
 from gateway.clock import ManualClock
+from gateway.health import refresh_gauges
 from gateway.logs import SafeTextFormatter, journal_payload, setup_logging
 from gateway.outbox_sender import OutboxSender
 from gateway.runtime import Runtime
@@ -107,6 +108,7 @@ def _audit_text(rt: Runtime) -> str:
 def _check_everything(rt: Runtime, logs: Captured) -> None:
     assert logs.json.getvalue(), "nothing was logged: the capture is not wired"
     _assert_clean("logs", logs.everything())
+    refresh_gauges(rt.store, rt.clock)  # what a scrape does first: the store-derived families too
     _assert_clean("/metrics", generate_latest(metrics.REGISTRY).decode())
     _assert_clean("audit log", _audit_text(rt))
     for text in _alerts(rt):

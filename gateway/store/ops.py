@@ -116,6 +116,23 @@ class OpsStore(StoreCore):
         row = self._one("SELECT COUNT(*) FROM deadlines WHERE status = 'pending' AND due_at < ?", (self.now(),))
         return int(row[0]) if row else 0
 
+    def sent_by_kind(self) -> dict[str, int]:
+        rows = self._all("SELECT kind, COUNT(*) FROM outbox WHERE status = 'sent' GROUP BY kind")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def failed_attempts_by_kind(self) -> dict[str, int]:
+        """Attempts that did not deliver: every attempt of a row, less the one that succeeded (sent) or is in
+        flight (sending)."""
+        rows = self._all("SELECT kind, SUM(attempts - CASE WHEN status IN ('sent', 'sending') THEN 1 ELSE 0 END)"
+                         " FROM outbox WHERE attempts > 0 GROUP BY kind")
+        return {str(r[0]): max(0, int(r[1] or 0)) for r in rows}
+
+    def scrub_findings_by_category(self) -> dict[str, int]:
+        """Sum of {"categories": {name: count}} over the audit log (the scrubber records one per message)."""
+        rows = self._all("SELECT c.key, SUM(c.value) FROM audit_log, json_each(audit_log.detail, '$.categories') AS c"
+                         " WHERE json_type(audit_log.detail, '$.categories') = 'object' GROUP BY c.key")
+        return {str(r[0]): int(r[1] or 0) for r in rows}
+
     def oldest_pending_outbox(self) -> str | None:
         """Creation time of the oldest row still waiting to leave (pending or sending)."""
         row = self._one("SELECT MIN(created_at) FROM outbox WHERE status IN ('pending', 'sending')")
