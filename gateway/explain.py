@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.config import Config
 from gateway.inbound import analyze, facts
@@ -42,7 +43,7 @@ def explain_bytes(raw: bytes, rules: dict[str, VendorRule], config: Config, key:
                   verifiable: bool) -> dict[str, object]:
     f = facts(analyze(raw, rules, config, key))
     if not verifiable:
-        f["rule_hits"] = [*f["rule_hits"], UNVERIFIED_HIT]  # type: ignore[misc]
+        f["rule_hits"] = [*_list(f, "rule_hits"), UNVERIFIED_HIT]
     return {k: f[k] for k in _ORDER}
 
 
@@ -62,6 +63,11 @@ def to_json(e: Explained) -> str:
     return json.dumps({"file": e.path, **(e.facts or {})}, ensure_ascii=False)
 
 
+def _list(f: dict[str, Any], key: str) -> list[Any]:
+    value = f.get(key)
+    return list(value) if isinstance(value, list) else []
+
+
 def _flag_list(f: dict[str, object]) -> str:
     flags = [name for name in ("auto_reply", "out_of_office", "bounce") if f.get(name)]
     return ", ".join(flags) if flags else "none"
@@ -69,8 +75,8 @@ def _flag_list(f: dict[str, object]) -> str:
 
 def render_block(e: Explained) -> str:
     f = e.facts or {}
-    tickets = ", ".join(f"{t['system']} {t['number']}" for t in f.get("ticket_numbers", []))  # type: ignore[union-attr]
-    refs = " ".join(f.get("references", []))  # type: ignore[arg-type]
+    tickets = ", ".join(f"{t['system']} {t['number']}" for t in _list(f, "ticket_numbers"))
+    refs = " ".join(map(str, _list(f, "references")))
     lines = [
         f"== {e.path}",
         f"  message-id:      {f.get('message_id') or '-'}",
@@ -89,7 +95,7 @@ def render_block(e: Explained) -> str:
     if f.get("bounce"):
         lines.append(f"  bounced msg-id:  {f.get('bounced_message_id') or '-'}")
     if f.get("defects"):
-        lines.append(f"  defects:         {', '.join(map(str, f['defects']))}")  # type: ignore[call-overload]
+        lines.append(f"  defects:         {', '.join(map(str, _list(f, 'defects')))}")
     lines.append("  why:")
-    lines += [f"    {hit}" for hit in f.get("rule_hits", [])]  # type: ignore[union-attr]
+    lines += [f"    {hit}" for hit in _list(f, "rule_hits")]
     return "\n".join(lines)

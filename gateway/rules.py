@@ -115,7 +115,7 @@ def load_rule(path: Path) -> VendorRule:
         raise RuleError(f"{path}: subject.pattern: needs a group named 'zendesk_ticket'")
     rule = VendorRule(
         name=v["name"],
-        display_name=v.get("display_name", v["name"]),
+        display_name=str(v.get("display_name", v["name"])),
         intake_address=v["intake_address"].lower(),
         domains=[d.lower() for d in v["domains"]],
         senders=[s.lower() for s in v.get("senders", [])],
