@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.clock import iso
@@ -75,8 +78,28 @@ def purge_due(rt: Runtime, *, dry_run: bool = False, actor: str = "gateway") -> 
     return report
 
 
+def secure_state(state_dir: Path) -> list[str]:
+    """Tighten the state directory to 0700 and the database files to 0600 (they hold raw mail until
+    retention, and the OAuth token cache). Returns what was changed, for the log and `mailgate check`."""
+    changed: list[str] = []
+    targets = [(state_dir, 0o700)] + [(p, 0o600) for p in sorted(state_dir.glob("mailgate.sqlite3*"))]
+    for path, mode in targets:
+        try:
+            current = stat.S_IMODE(path.stat().st_mode)
+            if current & ~mode:
+                os.chmod(path, current & mode)
+                changed.append(path.name)
+        except OSError:  # not ours to change (another owner): `mailgate check` reports the mode
+            continue
+    return changed
+
+
 async def purge_task(service: Service) -> None:
-    """The service task: purge at start, then every [retention] purge_interval_hours, in the pipeline worker."""
+    """The service task: tighten the state directory's permissions, then purge at start and every
+    [retention] purge_interval_hours, in the pipeline worker."""
+    changed = secure_state(service.rt.config.state_path)
+    if changed:
+        log.warning("state permissions tightened", extra={"count": len(changed)})
     hours = service.rt.config.retention.purge_interval_hours
     if service.rt.config.retention.raw_days <= 0 or hours <= 0:
         return

@@ -127,3 +127,40 @@ def test_sends_failures_and_scrub_findings_are_counted_from_the_store(server: He
     assert 'mailgate_send_failures_total{kind="nudge"} 2.0' in text
     assert 'mailgate_scrub_findings_total{category="SSN"} 2.0' in text
     assert 'mailgate_scrub_findings_total{category="date of birth"} 3.0' in text
+
+
+def test_the_service_runs_the_endpoint_as_a_task_until_it_stops(runtime: Runtime) -> None:
+    import asyncio
+    import socket
+
+    from gateway import service
+    from gateway.health import serve_health
+
+    assert {"health", "retention"} <= {name for name, _ in service.EXTRA_TASKS}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    runtime.config.metrics.listen = f"127.0.0.1:{port}"
+
+    class FakeService:
+        rt = runtime
+        stopping = asyncio.Event()
+
+    async def scenario() -> tuple[int, str]:
+        task = asyncio.create_task(serve_health(FakeService()))  # type: ignore[arg-type]
+        for _ in range(100):
+            await asyncio.sleep(0.01)  # yield to the task (not a timing assertion)
+            try:
+                reply = await asyncio.to_thread(urllib.request.urlopen, f"http://127.0.0.1:{port}/healthz", None, 5)
+                break
+            except urllib.error.URLError:
+                continue
+        else:
+            raise AssertionError("the health task never listened")
+        FakeService.stopping.set()
+        await task
+        return reply.status, reply.read().decode()
+
+    assert asyncio.run(scenario()) == (200, "ok\n")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -116,3 +116,17 @@ def test_purge_command_dry_run_and_real(runtime: Runtime, tmp_path: Path, capsys
     assert runtime.store.raw(raw_id).content is None
     actors = [e["actor"] for e in runtime.store.audit_entries() if e["action"] == "retention:purge"]
     assert len(actors) == 1 and actors[0].startswith("cli:")
+
+
+def test_secure_state_tightens_the_directory_and_database(runtime: Runtime) -> None:
+    import stat
+
+    from gateway.retention import secure_state
+
+    state = runtime.store.state_dir
+    state.chmod(0o755)
+    runtime.store.path.chmod(0o644)
+    assert set(secure_state(state)) >= {state.name, runtime.store.path.name}
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE(runtime.store.path.stat().st_mode) == 0o600
+    assert secure_state(state) == []  # already tight: nothing to do
