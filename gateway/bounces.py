@@ -25,6 +25,8 @@ _COPY_START = re.compile(
     r"|message headers? follow|returned message|original message follows|\S*-+ ?original)"
     r"|^Received: ?from|^Return-Path:",
     re.IGNORECASE | re.MULTILINE)
+# qmail: the failed address alone on its line, in angle brackets, followed by a colon.
+_QMAIL = re.compile(r"^<(" + _ADDR.pattern + r")>:\s*$", re.MULTILINE)
 # A failure line: an SMTP reply code or a reason next to the address.
 _FAIL_WORDS = re.compile(
     r"\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b|unknown|not found|no such|invalid|rejected|denied|full|quota"
@@ -219,24 +221,26 @@ def _flufl(msg: Message, report: BounceReport, exclude: set[str]) -> None:
         report.evidence.append("flufl.bounce")
 
 
-def _text_recipients(msg: Message, body: str, report: BounceReport, exclude: set[str]) -> None:
+def _text_recipients(msg: Message, body: str, report: BounceReport, strict: set[str], exclude: set[str]) -> None:
     """MTA conventions in the human-readable part: X-Failed-Recipients, "Final-Recipient:" lines, then
     addresses on failure lines ("<a@b>... User unknown", "a@b: 550 ...") or right after an introduction
     ("could not be delivered to:") before the copy of the original message starts."""
-    def add(addr: str) -> None:
+    def add(addr: str, skip: set[str]) -> None:
         addr = addr.lower().strip(".<>")
-        if addr not in exclude and addr not in report.recipients:
+        if addr not in skip and addr not in report.recipients:
             report.recipients.append(addr)
 
     for value in msg.get_all("X-Failed-Recipients") or []:
         for addr in _ADDR.findall(str(value)):
-            add(addr)
+            add(addr, strict)
     if report.recipients:
         return
     for block in _blocks(body):
         addr = _address_of(block.get("original-recipient", "") or block.get("final-recipient", ""))
         if addr:
-            add(addr)
+            add(addr, strict)
+    for m in _QMAIL.finditer(body[:20000]):
+        add(m.group(1), strict)
     if report.recipients:
         return
     head = _COPY_START.split(body[:20000], maxsplit=1)[0]
@@ -250,7 +254,7 @@ def _text_recipients(msg: Message, body: str, report: BounceReport, exclude: set
             continue
         if _FAIL_WORDS.search(line) or i - intro_at <= 3:
             for addr in found[:1] if len(set(a.lower() for a in found)) > 1 and "(" in line else found:
-                add(addr)
+                add(addr, exclude)
 
 
 def read_bounce(msg: Message, *, sender: str, subject: str, body: str, own: set[str]) -> BounceReport:
@@ -280,12 +284,14 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
     if report.success_report and not report.is_bounce:
         return
     worth, strong = _signals(msg, sender, subject, body)
-    # never the failed recipient: the bounce's own addresses, and Message-IDs quoted in it
-    exclude = own | {m.lower().strip("<>") for m in _MSGID_LINE.findall(body[:50000])}
+    # Never the failed recipient: Message-IDs quoted in it and the bounce's sender; for the looser
+    # readers (flufl's heuristics, failure lines) not its addressees either.
+    strict = {sender.lower()} | {m.lower().strip("<>") for m in _MSGID_LINE.findall(body[:50000])}
+    exclude = strict | own
     if (worth or report.is_bounce) and not report.recipients:
         _flufl(msg, report, exclude)
     if (strong or report.is_bounce) and not report.recipients:
-        _text_recipients(msg, body, report, exclude)
+        _text_recipients(msg, body, report, strict, exclude)
     if strong or report.is_bounce:
         report.is_bounce = True
         if report.kind is None:
