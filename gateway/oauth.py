@@ -14,7 +14,6 @@ access token, e.g. `oauth2l fetch --credentials /etc/mailgate/google.json --scop
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -113,15 +112,24 @@ def write_private(path: Path, text: str) -> None:
         raise
 
 
-def msal_provider(oauth: OAuthSection, state_dir: Path | None = None) -> MsalTokenProvider:
+def msal_provider(oauth: OAuthSection, state_dir: Path | None = None, verify: bool | str = True) -> MsalTokenProvider:
     """The client-credentials provider for [oauth]. The cache lives in `state_dir` (in memory without one).
-    [oauth] token_url, when set, replaces the authority (https://login.microsoftonline.com/<tenant>), e.g. a
-    sovereign cloud such as https://login.microsoftonline.us/<tenant>."""
+    [oauth] token_url, when set, replaces the authority https://login.microsoftonline.com/<tenant>: give the
+    authority (https://login.microsoftonline.us/<tenant> for a sovereign cloud) or its token endpoint
+    (.../<tenant>/oauth2/v2.0/token); msal discovers the endpoints from the authority."""
     if oauth.client_secret is None:
         raise TokenError("client credentials need [oauth] client_secret (client_secret_file or \"${ENV}\")")
     return MsalTokenProvider(tenant=oauth.tenant, client_id=oauth.client_id,
                              client_secret=oauth.client_secret.reveal(), scopes=oauth.scopes,
-                             cache_path=state_dir / CACHE_NAME if state_dir else None, authority=oauth.token_url)
+                             cache_path=state_dir / CACHE_NAME if state_dir else None,
+                             authority=authority_from_token_url(oauth.token_url), verify=verify)
+
+
+def authority_from_token_url(token_url: str) -> str:
+    url = token_url.strip().rstrip("/")
+    for suffix in ("/oauth2/v2.0/token", "/oauth2/token"):
+        url = url.removesuffix(suffix)
+    return url
 
 
 def token_provider(oauth: OAuthSection | None, state_dir: Path | None = None) -> TokenProvider | None:
@@ -135,12 +143,3 @@ def token_provider(oauth: OAuthSection | None, state_dir: Path | None = None) ->
         return msal_provider(oauth, state_dir)
     return None
 
-
-def describe_cache(path: Path) -> dict[str, object]:
-    """For `mailgate check`: how many access tokens are cached (never the tokens)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"present": False}
-    return {"present": True, "access_tokens": len(data.get("AccessToken", {})),
-            "mode": oct(path.stat().st_mode & 0o777)}

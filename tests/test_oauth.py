@@ -178,3 +178,18 @@ def test_config_builds_the_right_provider(tmp_path: Path) -> None:
     assert built.scopes == ["https://outlook.office365.com/.default"]
     with pytest.raises(TokenError):
         msal_provider(OAuthSection(tenant=TENANT, client_id=CLIENT_ID))
+
+
+def test_token_url_may_name_the_authority_or_its_token_endpoint(endpoint: TokenEndpoint,
+                                                                certificate: tuple[Path, Path],
+                                                                tmp_path: Path) -> None:
+    from gateway.oauth import authority_from_token_url
+
+    assert authority_from_token_url("https://login.microsoftonline.us/t1/oauth2/v2.0/token") == \
+        "https://login.microsoftonline.us/t1"
+    assert authority_from_token_url("https://login.microsoftonline.us/t1/") == "https://login.microsoftonline.us/t1"
+    section = OAuthSection(tenant=TENANT, client_id=CLIENT_ID, client_secret=Secret(SECRET, "env:X"),
+                           token_url=f"{endpoint.base}/{TENANT}/oauth2/v2.0/token")
+    provider = msal_provider(section, tmp_path, verify=str(certificate[0]))  # the test CA
+    assert provider.token() == "at-1"
+    assert (tmp_path / CACHE_NAME).exists()
