@@ -54,6 +54,12 @@ def _ner_only_excludes(model: str) -> list[str]:
     return [c for c in pipeline if c not in needed]
 
 
+# spaCy's OntoNotes labels other than PERSON: the scrubber's own recognizers cover dates, numbers and places
+# where they matter (DOB, addresses); as entities they would only destroy what the vendor needs.
+_IGNORED_LABELS = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP", "ORDINAL",
+                   "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"]
+
+
 def _nlp_engine(model: str) -> Any:
     import spacy
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
@@ -70,7 +76,7 @@ def _nlp_engine(model: str) -> Any:
                         for m in self.models}
 
     engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}],
-                                   ner_model_configuration=NerModelConfiguration())
+                                   ner_model_configuration=NerModelConfiguration(labels_to_ignore=_IGNORED_LABELS))
     engine.load()
     return engine
 

@@ -26,6 +26,8 @@ _ORG_WORDS = frozenset({
     "authenticator", "google", "microsoft", "okta", "duo", "authy", "iphone", "android", "epcs", "onpatient",
     "surescripts", "chrome", "safari", "windows", "verify", "viewer", "portal", "thank", "you", "thanks", "hello",
     "hi", "dear", "regards", "best", "ehr", "pacs", "dicom",
+    # verbs spaCy pulls into a name at the start of a sentence: "Call Bob Smith", "Ask Jenna Ortiz"
+    "call", "contact", "email", "text", "ask", "reach", "tell", "cc", "ping", "page", "loop", "per", "via", "attn",
 })
 
 _HARD = [
