@@ -14,7 +14,7 @@ from gateway.config import PROJECT_RULES_DIR
 from gateway.rules import RuleError
 
 CATALOGUE_FILE = "_ticket_formats.toml"
-_SCAN_CHARS = 200_000   # a huge body is scanned up to here: ticket numbers sit near the top
+_SCAN_CHARS = 50_000   # a huge body is scanned up to here: ticket numbers sit near the top
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class TicketFormat:
     note: str = ""
     example: str = ""
     example_number: str = ""
+    hints: tuple[str, ...] = ()   # lowercase substrings; the pattern runs only if one occurs in the text
 
 
 def load_catalogue(path: Path) -> list[TicketFormat]:
@@ -51,7 +52,8 @@ def load_catalogue(path: Path) -> list[TicketFormat]:
         if "number" not in pattern.groupindex:
             raise RuleError(f"{where}.pattern: needs a group named 'number'")
         formats.append(TicketFormat(entry["system"], pattern, entry.get("note", ""), entry.get("example", ""),
-                                    entry.get("example_number", "")))
+                                    entry.get("example_number", ""),
+                                    tuple(h.lower() for h in entry.get("hints", []) if h)))
     return formats
 
 
@@ -68,9 +70,12 @@ def find_ticket_numbers(text: str, formats: tuple[TicketFormat, ...] | None = No
     claimed by the first catalogue entry that matches it, so one number is never reported as two systems."""
     formats = catalogue() if formats is None else formats
     text = (text or "")[:_SCAN_CHARS]
+    lowered = text.lower()
     claimed: list[tuple[int, int]] = []
     found: list[tuple[int, TicketNumber]] = []
     for fmt in formats:
+        if fmt.hints and not any(h in lowered for h in fmt.hints):
+            continue
         for m in fmt.pattern.finditer(text):
             start, end = m.span("number")
             if any(start < e and s < end for s, e in claimed):
