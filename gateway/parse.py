@@ -22,15 +22,18 @@ import email.utils
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
+from typing import TypeVar
 
 from mailparser.utils import get_addresses
 
 from gateway.charsets import decode_bytes, decode_header_value, guess_charset, repair_8bit
 from gateway.replies import new_text as _new_text
 
+T = TypeVar("T")
 _MAX_PARTS = 500          # a bomb of tiny parts is read up to here, then flagged
 _KEEP_TEXT_BYTES = 1 << 20  # text attachments keep their content up to 1 MiB
 # Machine-readable parts of delivery/feedback reports: read by the guards from the tree, and not files a
@@ -138,7 +141,7 @@ def _parse(raw: bytes) -> ParsedMessage:
     return p
 
 
-def _safe(fn, default):  # type: ignore[no-untyped-def]
+def _safe(fn: Callable[[], T], default: T) -> T:
     try:
         return fn()
     except Exception:
@@ -180,8 +183,8 @@ def _addresses(p: ParsedMessage, name: str, charset: str | None) -> list[tuple[s
 def _read_headers(msg: Message, p: ParsedMessage) -> None:
     cs = p.body_charset
     p.subject = p.header("Subject")
-    p.message_id = (_ids(p.header("Message-ID")) or [None])[0]
-    p.in_reply_to = (_ids(p.header("In-Reply-To")) or [None])[0]
+    p.message_id = next(iter(_ids(p.header("Message-ID"))), None)
+    p.in_reply_to = next(iter(_ids(p.header("In-Reply-To"))), None)
     p.references = _ids(" ".join(p.header_values("References")))
     sender = _addresses(p, "From", cs) or _addresses(p, "Sender", cs)
     if sender:
@@ -252,13 +255,14 @@ def _payload(part: Message) -> bytes:
         data = _base64(part)
         if data is not None:
             return data
-    data = _safe(lambda: part.get_payload(decode=True), None)
-    if isinstance(data, bytes):
-        return data
+    decoded: object = _safe(lambda: part.get_payload(decode=True), None)
+    if isinstance(decoded, bytes):
+        return decoded
     inner = part.get_payload()
     if isinstance(inner, list):  # an attached message: its own bytes, without the wrapping part's headers
-        nested = part.get_content_type() not in _REPORT_BLOCKS and inner and isinstance(inner[0], Message)
-        target = inner[0] if nested else part
+        first = inner[0] if inner else None
+        nested = part.get_content_type() not in _REPORT_BLOCKS and isinstance(first, Message)
+        target: Message = first if nested and isinstance(first, Message) else part
         return _safe(lambda: _flatten(target).encode("utf-8", "surrogateescape"), b"") or b""
     return b""
 
@@ -288,7 +292,8 @@ def _add_attachment(part: Message, p: ParsedMessage, name: str, disposition: str
     data = _payload(part)
     if not name and ctype == "message/rfc822":
         inner = part.get_payload()
-        inner_subject = inner[0].get("Subject", "") if isinstance(inner, list) and inner else ""
+        first = inner[0] if isinstance(inner, list) and inner else None
+        inner_subject = str(first.get("Subject", "") or "") if isinstance(first, Message) else ""
         name = (decode_header_value(inner_subject) or "message") + ".eml"
     keep = data if ctype.startswith("text/") and len(data) <= _KEEP_TEXT_BYTES else b""
     cid = str(part.get("Content-ID", "") or "").strip() or None
@@ -328,7 +333,7 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
         p.body_type = "text/plain"
 
 
-def _body_walk(msg: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
+def _body_walk(msg: Message, p: ParsedMessage) -> Iterator[Message]:
     """Leaf parts in order, without descending into attached messages, the non-preferred alternatives
     (an HTML alternative of a plain body is kept as p.html only) or past _MAX_PARTS."""
     stack: list[Message] = [msg]
@@ -350,7 +355,7 @@ def _body_walk(msg: Message, p: ParsedMessage):  # type: ignore[no-untyped-def]
         stack[0:0] = [c for c in payload if isinstance(c, Message)]
 
 
-def _alternatives(children: list[Message], p: ParsedMessage):  # type: ignore[no-untyped-def]
+def _alternatives(children: list[Message], p: ParsedMessage) -> Iterator[Message]:
     """From multipart/alternative: the plain part is the body and the HTML part is kept for p.html. A nested
     multipart (related: HTML with its inline images) is walked for its HTML and images, but its plain
     text is another rendering of the same body and is skipped."""
