@@ -113,7 +113,8 @@ def _classify_vendor(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVer
         d.event = found[0]
         d.rule_hits.append(f"event:{found[0]}:body:{found[1]}")
         return
-    found = detect_event(rule, _strip_reply_prefixes(parsed.subject))
+    # A reply inherits its subject ("Re: Ticket #1 created"): only a fresh subject can name the event.
+    found = None if _RE_PREFIX.match(parsed.subject or "") else detect_event(rule, parsed.subject)
     if found is not None:
         d.event = found[0]
         d.rule_hits.append(f"event:{found[0]}:subject:{found[1]}")
@@ -181,10 +182,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _ZENDESK_DATE = re.compile(
     r"^\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}),? \d{1,2}:\d{2}(?:\s*[AP]M)?"
     r"(?:\s*[A-Z]{2,5}|\s*[+-]\d{4})?\s*$", re.MULTILINE)
-
-
-def _strip_reply_prefixes(subject: str) -> str:
-    return _RE_PREFIX.sub("", subject or "")
 
 
 def latest_zendesk_comment(text: str) -> str:

@@ -75,6 +75,9 @@ def test_subject_decides_only_when_the_body_says_nothing() -> None:
     d = run(message(OFFSITE, "Ticket #20417 created: [DrChrono #48377] viewer", "Jamison White\nOffSite")).decision
     assert d.event == "ack"
     assert any(h.startswith("event:ack:subject") for h in d.rule_hits)
+    # a reply inherits the subject: it does not repeat the acknowledgement
+    d = run(message(OFFSITE, "Re: Ticket #20417 created: [DrChrono #48377] viewer", "Thanks, Jamison")).decision
+    assert d.event == "other"
 
 
 # -- guards and trust ------------------------------------------------------------------------------------
