@@ -18,7 +18,7 @@ from gateway.parse import ParsedMessage
 from gateway.rules import VendorRule, normalise_name
 from gateway.tickets import find_ticket_numbers
 
-COMMANDS = ("reopen", "status", "priority", "resolved", "note", "close", "hold", "resume")
+COMMANDS = ("reopen", "status", "priority", "resolved", "note")  # what gateway.lifecycle.commands acts on
 _COMMAND = re.compile(r"^[ \t]*#(" + "|".join(COMMANDS) + r")\b[ \t:]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _VENDOR_LINE = re.compile(r"^[ \t]*\**vendor\**[ \t]*:[ \t]*\**(.+?)\**[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _ZENDESK_LINE = re.compile(
