@@ -1,4 +1,4 @@
-"""`mailgate demo`: run the sample mailbox through the gateway and show what it knows."""
+"""`mailgate demo`: run the sample mailbox through the gateway and tell both stories."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from gateway.demo import run_demo
-from gateway.demo.report import escalation_block, quarantine_lines
+from gateway.demo import START, run_demo
+from gateway.demo.report import quarantine_lines
+from gateway.demo.story import story
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="Run a sample mailbox (ID.me and OffSite escalations) through the gateway.",
                        description="Copies a sample mailbox into a fresh Maildir under a temporary state "
-                       "directory, runs the pipeline with the file outbox, and prints each escalation.")
+                       "directory, runs the pipeline with the file outbox on a simulated clock (deadlines fire "
+                       "at their own time), and tells each escalation's story: what the gateway saw, what it "
+                       "sent, the Zendesk notes, and what it waits for next.")
     p.add_argument("--state-dir", metavar="DIR", help="where to put the demo state (default: a new temp dir)")
     p.set_defaults(func=run)
 
@@ -23,10 +26,12 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     rt = run_demo(state, notes)
     try:
-        print(f"mailgate demo: state in {state}  (Maildir: {rt.config.maildir_path}, "
-              f"outbox: {rt.config.outbox_path})\n")
+        print(f"mailgate demo: two escalations from the seeds, run through the real pipeline on a simulated clock "
+              f"from {START:%a %Y-%m-%d %H:%M} UTC to {rt.clock.now():%a %Y-%m-%d %H:%M} UTC.")
+        print(f"State: {state}  Maildir: {rt.config.maildir_path}  outbox (sent mail as .eml): "
+              f"{rt.config.outbox_path}\n")
         for esc in rt.store.list_escalations():
-            print("\n".join(escalation_block(rt.store, esc)))
+            print("\n".join(story(rt, esc)))
             print()
         for line in quarantine_lines(rt.store) + notes:
             print(line)

@@ -1,9 +1,12 @@
 """`mailgate demo`: a realistic sample mailbox run through the real pipeline with the file outbox.
 
-The sample mailbox (gateway/demo/mailbox) holds the agents' escalations and the vendors' replies. Vendor
-replies are templates: {{sent:<vendor>}} and {{subject:<vendor>}} are filled with the Message-ID and subject
-the gateway actually sent, the way a vendor's mail client would thread its reply; {{date:N}} is the demo
-clock N steps after the start. Each message is delivered into a fresh Maildir and handled like live mail.
+The sample mailbox (gateway/demo/mailbox) holds the agents' mail and the vendors' replies. Replies are
+templates: {{sent:<vendor>}} and {{subject:<vendor>}} are filled with the Message-ID and subject of the
+escalation the gateway actually sent, {{sent:<vendor>:<kind>}} with the Message-ID of the latest outgoing mail
+of that kind (a reopen reply, a notice to the agent), the way a mail client threads its reply; {{date:N}} is
+the demo clock N hours after the start. Between two messages the demo clock moves forward deadline by
+deadline, the way the scheduler would fire them, so missed updates and reminders happen at their own time.
+Each message is delivered into a fresh Maildir and handled like live mail.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from email.utils import format_datetime
 from importlib import resources
 from pathlib import Path
 
-from gateway.clock import ManualClock
+from gateway.clock import ManualClock, iso
 from gateway.config import Config, parse_config
 from gateway.outbox_sender import OutboxSender
 from gateway.pipeline import ingest, process_pending, run_due
@@ -27,8 +30,8 @@ from gateway.sources.maildir import MaildirSource, deliver_to_maildir
 from gateway.transport.file import FileTransport
 
 START = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # Friday, 8 am Pacific
-STEP = timedelta(hours=6)
-_PLACEHOLDER = re.compile(r"\{\{(sent|subject|date):([a-z0-9]+)\}\}")
+STEP = timedelta(hours=1)
+_PLACEHOLDER = re.compile(r"\{\{(sent|subject|date):([a-z0-9]+)(?::([a-z_]+))?\}\}")
 
 
 def demo_config(state_dir: Path) -> Config:
@@ -48,15 +51,17 @@ def sample_messages() -> list[tuple[int, str, str]]:
     return sorted(items)
 
 
-def _sent_to_vendor(rt: Runtime, vendor: str) -> tuple[str, str] | None:
+def _sent_to_vendor(rt: Runtime, vendor: str, kind: str = "escalation") -> tuple[str, str] | None:
+    """(Message-ID, subject) of the latest outgoing mail of `kind` for the vendor's escalation."""
+    found = None
     for esc in rt.store.list_escalations():
         if esc.vendor != vendor:
             continue
         for item in rt.store.outbox_items(escalation_id=esc.id):
-            if item.kind == "escalation":
+            if item.kind == kind:
                 msg = email.message_from_bytes(item.content, policy=email.policy.default)
-                return item.message_id, str(msg["Subject"])
-    return None
+                found = item.message_id, str(msg["Subject"])
+    return found
 
 
 def render(template: str, rt: Runtime) -> str | None:
@@ -65,10 +70,10 @@ def render(template: str, rt: Runtime) -> str | None:
 
     def fill(m: re.Match[str]) -> str:
         nonlocal missing
-        kind, arg = m.group(1), m.group(2)
+        kind, arg, what = m.group(1), m.group(2), m.group(3) or "escalation"
         if kind == "date":
             return format_datetime(START + int(arg) * STEP)
-        sent = _sent_to_vendor(rt, arg)
+        sent = _sent_to_vendor(rt, arg, what)
         if sent is None:
             missing = True
             return ""
@@ -78,6 +83,19 @@ def render(template: str, rt: Runtime) -> str | None:
     return None if missing else text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def advance_to(rt: Runtime, clock: ManualClock, target: datetime) -> None:
+    """Move the clock to `target`, stopping at each deadline on the way to fire it at its own time."""
+    while True:
+        due = rt.store.due_deadlines(iso(target), limit=1)
+        if not due:
+            break
+        clock.set(max(clock.now(), datetime.fromisoformat(due[0].due_at)))
+        if run_due(rt) == 0 and rt.store.due_deadlines(iso(clock.now()), limit=1) == due:
+            break  # nothing could fire (cannot happen with a sane store); never loop forever
+    clock.set(max(clock.now(), target))
+    run_due(rt)
+
+
 def run_demo(state_dir: Path, out: list[str] | None = None) -> Runtime:
     """Run the sample mailbox through the gateway. Returns the runtime for reporting."""
     clock = ManualClock(START)
@@ -85,8 +103,8 @@ def run_demo(state_dir: Path, out: list[str] | None = None) -> Runtime:
     source = MaildirSource(rt.config.maildir_path)
     sender = OutboxSender(rt.store, FileTransport(rt.config.outbox_path), rt.config, rt.key)
     for step, name, template in sample_messages():
-        clock.set(max(clock.now(), START + step * STEP))
-        run_due(rt)
+        advance_to(rt, clock, START + step * STEP)
+        asyncio.run(sender.drain())
         text = render(template, rt)
         if text is None:
             if out is not None:
