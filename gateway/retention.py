@@ -4,7 +4,8 @@ Kept for good: `messages` rows (ids, vendor, event, ticket numbers: no subject, 
 links, escalations, outbox metadata (kind, recipients, Message-ID, status, times), the audit log.
 Removed at retention age: raw_messages.content (-> NULL, purged_at set) for mail that was handled (processed,
 quarantined, duplicate; never 'new'), and the content of outbox rows that left or were given up on (sent,
-dead, dry_run; -> empty, purged_at set) together with the server's per-recipient refusal text.
+dead, dry_run; -> empty, purged_at set) together with the server's per-recipient refusal text and, for the
+file transport, the .eml copy in the outbox directory.
 
 The purge runs with SQLite secure_delete on (freed pages are zeroed) and ends with a WAL checkpoint
 (TRUNCATE), so the removed bytes do not linger in the database file or its write-ahead log.
@@ -39,6 +40,7 @@ class PurgeReport:
     raw_ids: list[int]
     outbox_ids: list[int]
     dry_run: bool
+    files: int = 0              # .eml copies removed from the file outbox (file transport, replay, demo)
 
     @property
     def total(self) -> int:
@@ -63,6 +65,7 @@ def purge_due(rt: Runtime, *, dry_run: bool = False, actor: str = "gateway") -> 
     report = PurgeReport(cutoff, raw_ids, outbox_ids, dry_run)
     if dry_run or not report.total:
         return report
+    message_ids = [item.message_id for item in map(store.outbox_item, outbox_ids) if item is not None]
     store.secure_delete()
     with store.transaction():
         store.purge_raw_content(raw_ids)
@@ -74,8 +77,22 @@ def purge_due(rt: Runtime, *, dry_run: bool = False, actor: str = "gateway") -> 
                             "last_raw_id": raw_ids[-1] if raw_ids else None})
     with contextlib.suppress(Exception):  # a busy reader can delay the checkpoint; the next purge retries it
         store.checkpoint_wal()
+    report.files = remove_outbox_files(rt.config.outbox_path, message_ids)
     log.info("retention purge", extra={"count": report.total, "purged": len(raw_ids)})
     return report
+
+
+def remove_outbox_files(directory: Path, message_ids: list[str]) -> int:
+    """The file transport keeps a copy of each message it "sent"; it goes with the row's content."""
+    from gateway.transport.file import file_name_for
+
+    removed = 0
+    for message_id in message_ids:
+        path = directory / file_name_for(message_id)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def secure_state(state_dir: Path) -> list[str]:

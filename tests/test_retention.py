@@ -16,7 +16,7 @@ from gateway.clock import ManualClock
 from gateway.outbox_sender import OutboxSender
 from gateway.retention import purge_due
 from gateway.runtime import Runtime
-from gateway.transport.file import FileTransport
+from gateway.transport.file import FileTransport, file_name_for
 
 
 def _escalate_and_send(rt: Runtime) -> int:
@@ -49,8 +49,11 @@ def test_purge_removes_old_raw_and_sent_content_and_keeps_the_facts(runtime: Run
     assert preview.outbox_ids == [i.id for i in sent]
     assert runtime.store.raw(raw_id).content is not None  # a dry run changes nothing
 
+    copies = [runtime.config.outbox_path / file_name_for(i.message_id) for i in sent]
+    assert all(p.exists() for p in copies)
     report = purge_due(runtime)
     assert report.total == 2 + len(sent)
+    assert report.files == len(sent) and not any(p.exists() for p in copies)
     for rid in (raw_id, quarantined):
         assert runtime.store.raw(rid).content is None
         assert runtime.store.raw_info(rid)["purged_at"] == runtime.store.now()

@@ -6,9 +6,9 @@ escalations' events (every state change, with the message or deadline that cause
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
+import pwd
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -32,16 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cli_actor() -> str:
-    """Who is running a command: the invoking user (the sudo caller when run through sudo)."""
-    user = os.environ.get("SUDO_USER") or _login_name()
-    return f"cli:{user}"
-
-
-def _login_name() -> str:
+    """Who is running a command: the account of the process (from the uid, not from the environment, which
+    anyone can set); under sudo, the invoking user that sudo reports is added as a claim."""
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid{os.getuid()}"
+        account = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        account = f"uid{os.getuid()}"
+    via = os.environ.get("SUDO_USER") if os.getuid() == 0 else None
+    return f"cli:{account}" + (f"(sudo:{via})" if via and via != account else "")
 
 
 def parse_since(text: str, clock: Clock) -> str:

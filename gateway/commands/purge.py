@@ -26,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
             print("retention is disabled ([retention] raw_days = 0): nothing purged")
             return 0
         verb = "would remove" if report.dry_run else "removed"
+        files = f", {report.files} file outbox copies" if report.files else ""
         print(f"purge: {verb} the content of {len(report.raw_ids)} raw message(s) and "
-              f"{len(report.outbox_ids)} outbox row(s) older than {report.cutoff} "
+              f"{len(report.outbox_ids)} outbox row(s){files} older than {report.cutoff} "
               f"(raw_days = {rt.config.retention.raw_days})")
     finally:
         rt.close()
