@@ -29,10 +29,12 @@ class Notifier:
         if not self.address:
             return False
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # Never block the event loop on a full notify queue: a lost ping is better than a stalled service.
+            sock.setblocking(False)
             try:
                 sock.sendto("\n".join(fields).encode(), self.address)
             except OSError:
-                return False  # systemd went away (e.g. during shutdown); nothing to report to
+                return False  # systemd went away, or its queue is full; nothing useful to do
         return True
 
     def ready(self, status: str = "") -> bool:

@@ -8,7 +8,7 @@ import importlib
 import importlib.util
 import logging
 
-from gateway.config import Config, ConfigError, ConfigInvalid
+from gateway.config import Config, ConfigError
 from gateway.sources import MessageSource
 from gateway.sources.imap import ImapSource, SentFolder
 from gateway.sources.maildir import MaildirSource
@@ -53,17 +53,13 @@ def service_config_problems(config: Config) -> list[ConfigError]:
 
 
 def token_provider(config: Config) -> TokenProvider | None:
-    """[oauth] token_file or token_command here; client credentials come from gateway.oauth when present."""
+    """[oauth]: a token file or command (gateway.xoauth2), or client credentials (gateway.oauth, msal)."""
     if config.oauth is None:
         return None
-    provider = provider_from_config(config.oauth.token_file, config.oauth.token_command)
-    if provider is not None or not config.oauth.client_id:
-        return provider
     if importlib.util.find_spec("gateway.oauth") is None:
-        raise ConfigInvalid([ConfigError(config.source_file, "oauth.client_id",
-                                         "client credentials are not available yet; use token_file or token_command")])
+        return provider_from_config(config.oauth.token_file, config.oauth.token_command)
     module = importlib.import_module("gateway.oauth")
-    built: TokenProvider = module.msal_provider(config.oauth)
+    built: TokenProvider | None = module.token_provider(config.oauth, config.state_path)
     return built
 
 

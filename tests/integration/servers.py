@@ -266,11 +266,17 @@ def escalation_request(ticket: int, vendor: str = "ID.me") -> bytes:
         f"Message-ID: <agent-{ticket}@mail.{AGENT_DOMAIN}>\r\n"
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         f"Vendor: {vendor}\r\nZendesk ticket: {ticket}\r\n\r\n"
-        "Agent: Test Agent\r\nAgent email: agent@drchrono.com\r\n"
+        f"Agent: Test Agent\r\nAgent email: agent.{ticket}@{AGENT_DOMAIN}\r\nAgent phone: +1 415-555-0142\r\n"
+        "Agent availability: 8 am-4 pm Pacific (PT), Monday-Friday\r\n\r\n"
         "First name: Alan\r\nLast name: Example\r\nSign-up email: alan.example@example.net\r\n"
+        "Phone: (503) 555-0187\r\nPreferred contact: phone call, 9-11 am Pacific\r\n\r\n"
         "Issue timestamp: 2026-11-20 14:32 PT\r\n"
-        "Description: The provider cannot complete MFA when signing prescriptions.\r\n"
+        "Description: The provider cannot complete MFA when signing prescriptions; the push\r\n"
+        "notification never arrives on the new phone.\r\n"
     ).encode()
+
+
+VENDOR_ADDRESS = "drchrono.support@id.me"  # rules/idme.toml intake address
 
 
 def append(dovecot: Dovecot, messages: list[bytes], folder: str = "INBOX") -> None:
@@ -298,6 +304,7 @@ def gateway_config(dovecot: Dovecot, peer: SmtpPeer, state_dir: Path, **extra: s
                          f'password_file = "{state_dir / "imap-password"}"\ntimeout_seconds = 10\n'
                          'idle_restart_seconds = 60'),
         "transport": 'kind = "smtp"\nretry_initial_seconds = 0.2\nretry_max_seconds = 1.0',
+        "metrics": f'listen = "127.0.0.1:{free_port()}"',
         "transport.smtp": (f'host = "127.0.0.1"\nport = {peer.port}\nsecurity = "plain"\nauth = "none"\n'
                            "timeout_seconds = 10"),
     }
