@@ -7,12 +7,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import default as _default_policy
 from email.utils import format_datetime, formataddr
 
 from gateway.fields import EscalationFields
 from gateway.rules import VendorRule
 
 DEFAULT_TAG = "[DrChrono #{zendesk_ticket}]"
+# RFC 5322 allows 998 characters a line. At the default 78 the stdlib folds some subjects right after
+# "Subject:", and readers then see a leading space; bodies also stay readable instead of quoted-printable.
+POLICY = _default_policy.clone(max_line_length=998)
 
 
 @dataclass
@@ -63,7 +67,7 @@ def build_message(*, from_addr: str, from_name: str, to: list[str], subject: str
                   date: datetime, in_reply_to: str | None = None, references: list[str] | tuple[str, ...] = (),
                   auto_submitted: bool = False, attachments: list[OutAttachment] | tuple[OutAttachment, ...] = ()
                   ) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = formataddr((from_name, from_addr))
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
