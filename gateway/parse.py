@@ -20,6 +20,7 @@ import email.message
 import email.policy
 import email.utils
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -34,8 +35,17 @@ from gateway.charsets import decode_bytes, decode_header_value, guess_charset, r
 from gateway.replies import new_text as _new_text
 
 T = TypeVar("T")
+
+# mail-parser and flufl.bounce log header values and decoding failures of the mail they read: that is
+# message content (PHI) and must never reach a log line, so their loggers are closed here.
+for _noisy in ("mailparser", "flufl.bounce"):
+    _logger = logging.getLogger(_noisy)
+    _logger.addHandler(logging.NullHandler())
+    _logger.propagate = False
+    _logger.setLevel(logging.CRITICAL + 1)
 _MAX_PARTS = 500          # a bomb of tiny parts is read up to here, then flagged
 _KEEP_TEXT_BYTES = 1 << 20  # text attachments keep their content up to 1 MiB
+_RECOVERABLE = {"StartBoundaryNotFoundDefect"}  # mail-parser recovers parts from the epilogue
 # Machine-readable parts of delivery/feedback reports: read by the guards from the tree, and not files a
 # person attached, so a nameless one is not listed as an attachment.
 _REPORT_BLOCKS = ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
@@ -135,6 +145,8 @@ def _parse(raw: bytes) -> ParsedMessage:
     p.body_charset = declared or _guessed_charset(msg)
     _read_headers(msg, p)
     _read_parts(msg, p)
+    if _RECOVERABLE & set(p.defects):
+        _recover_with_mailparser(msg, p)
     p.new_text = _new_text(p.text)
     if not p.readable and not p.text and not p.subject:
         p.defects.append("Unreadable")
@@ -375,6 +387,32 @@ def _alternatives(children: list[Message], p: ParsedMessage) -> Iterator[Message
             yield child
         elif child.is_multipart():
             yield from (leaf for leaf in _body_walk(child, p) if leaf.get_content_type() != "text/plain")
+
+
+def _recover_with_mailparser(msg: Message, p: ParsedMessage) -> None:
+    """A multipart whose first boundary never appears: the stdlib leaves it one opaque part, mail-parser
+    digs the parts out of the epilogue. Adds the attachments (and body text) only it found."""
+    try:
+        from mailparser.core import MailParser
+
+        mp = MailParser(msg)
+        known = {a.filename for a in p.attachments}
+        for item in mp.attachments:
+            name = str(item.get("filename") or "")
+            if not name or name in known:
+                continue
+            payload = item.get("payload") or ""
+            data = binascii.a2b_base64(payload) if item.get("binary") else str(payload).encode("utf-8", "replace")
+            ctype = str(item.get("mail_content_type") or "application/octet-stream")
+            keep = data if ctype.startswith("text/") and len(data) <= _KEEP_TEXT_BYTES else b""
+            p.attachments.append(Attachment(name, ctype, len(data), hashlib.sha256(data).hexdigest(), keep,
+                                            "attachment", str(item.get("content-id") or "") or None))
+        plain = "\n".join(mp.text_plain).strip()
+        if plain and "BrokenMultipart" in p.defects:
+            p.text, p.body_type = plain, "text/plain"
+        p.defects.append("RecoveredByMailParser")
+    except Exception:
+        p.defects.append("MailParserRecoveryFailed")
 
 
 def _html_to_text(html: str) -> str:

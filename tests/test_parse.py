@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from gateway.guards import inspect
 from gateway.parse import parse_message
 from gateway.replies import new_text
 
@@ -135,3 +137,18 @@ def test_new_text_bottom_posting_keeps_the_answer() -> None:
 def test_new_text_original_message_marker() -> None:
     text = "Closed on our side.\n\n-----Original Message-----\nFrom: x\nOld text"
     assert new_text(text) == "Closed on our side."
+
+
+def test_mail_parser_recovers_parts_the_stdlib_loses_to_a_reused_boundary() -> None:
+    p = _parse("shared_boundary.eml")
+    assert "StartBoundaryNotFoundDefect" in p.defects
+    assert p.text.strip() == "Screenshot attached."
+    assert [(a.filename, a.content_type, a.size) for a in p.attachments] == [("error.zip", "application/zip", 22)]
+
+
+def test_libraries_never_log_message_content(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("shared_boundary.eml", "exim_bounce.eml", "dsn_failed.eml"):
+        p = _parse(name)
+        inspect(p, own_addresses={"gateway@mailgate.example"}, key=b"k")
+    assert [r for r in caplog.records if r.name.startswith(("mailparser", "flufl"))] == []
