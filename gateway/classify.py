@@ -24,10 +24,11 @@ EVENTS = ("ack", "need_info", "progress", "resolved", "closed_unreachable", "clo
 
 # When a message matches phrases of several events, the first here wins: a closure that also says "reply to
 # reopen" is a closure, a resolution that says "let us know if you need anything" is a resolution, a request
-# for information outranks a status note, and an acknowledgement comes last because its boilerplate ("we will
-# update you", "reply to add comments") is the least specific.
+# for information outranks the rest of the open states, and an acknowledgement ("ticket created and assigned")
+# outranks a progress note, so an ack that says "we will update you" or "we are reviewing it" stays an ack.
+# Older text that would confuse this (quoted history, older Zendesk comments) is removed before matching.
 EVENT_PRECEDENCE = ("closed_unreachable", "closed_no_response", "not_vendor_issue", "resolved", "need_info",
-                    "progress", "ack")
+                    "ack", "progress")
 
 
 @dataclass

@@ -176,3 +176,31 @@ def test_untrusted_agent_domain_is_not_an_agent() -> None:
 def test_agent_without_vendor_is_other() -> None:
     d = run(message(AGENT, "Question about #48213", "Can someone look at this?")).decision
     assert d.event == "other" and "agent:incomplete:no_vendor" in d.rule_hits
+
+
+@pytest.mark.parametrize("sender, body, event", [
+    (IDME, "Thank you for contacting ID.me Support. We have received your request and a member of our team will "
+     "respond shortly. Please provide your ticket number in any future correspondence.", "ack"),
+    (IDME, "Your request (#7781234) has been received and is being reviewed by our support staff. Please provide "
+     "any additional information by replying to this email.", "ack"),
+    (IDME, "Hi Maria, this ticket has been marked as Solved. If you need further help, simply reply.", "resolved"),
+    (IDME, "We have successfully verified the member and he can sign prescriptions again. We will now close this "
+     "ticket.", "resolved"),
+    (IDME, "If we do not hear back within 72 hours, we will close this ticket.", "other"),
+    (IDME, "We have been unable to reach Dr. Whitfield after three attempts. This ticket is now closed; reply to "
+     "this thread to reopen it.", "closed_unreachable"),
+    (IDME, "Quick update: we spoke with the provider today and are waiting on his new device.", "progress"),
+    (IDME, "We need the email address the provider used to register with ID.me in order to proceed.", "need_info"),
+    (IDME, "The provider's identity is verified on our side; this appears to be an issue with the DrChrono EPCS "
+     "configuration, so we're closing this ticket.", "not_vendor_issue"),
+    (OFFSITE, "Hello, your ticket has been assigned to Lasha. We are reviewing your request and will update you "
+     "within 8 business hours.", "ack"),
+    (OFFSITE, "We are currently working with our hosting provider on the viewer issue.", "progress"),
+    (OFFSITE, "This ticket has been closed. Please reply if the problem returns.", "resolved"),
+    (OFFSITE, "We have not heard back from you in 48 hours, so we have closed this ticket.", "closed_no_response"),
+    (OFFSITE, "Per our policy, if there is no response within 48 hours, the ticket may be marked as closed.", "other"),
+    (OFFSITE, "Thanks, we will look into it.", "other"),
+])
+def test_realistic_phrasings(sender: str, body: str, event: str) -> None:
+    subject = IDME_SUBJECT if "id.me" in sender else OFFSITE_SUBJECT
+    assert run(message(sender, subject, body)).decision.event == event
