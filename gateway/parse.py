@@ -23,7 +23,6 @@ import email.policy
 import email.utils
 import hashlib
 import logging
-import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import TypeVar
 from mailparser.utils import get_addresses
 
 from gateway.charsets import decode_bytes, decode_header_value, guess_charset, repair_8bit
+from gateway.payloads import REPORT_BLOCKS, html_to_text, payload_bytes
 from gateway.replies import new_text as _new_text
 
 T = TypeVar("T")
@@ -50,8 +50,7 @@ _KEEP_TEXT_BYTES = 1 << 20  # text attachments keep their content up to 1 MiB
 _RECOVERABLE = {"StartBoundaryNotFoundDefect"}  # mail-parser recovers parts from the epilogue
 # Machine-readable parts of delivery/feedback reports: read by the guards from the tree, and not files a
 # person attached, so a nameless one is not listed as an attachment.
-_REPORT_BLOCKS = ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
-_REPORT_PARTS = _REPORT_BLOCKS + ("message/rfc822-headers", "text/rfc822-headers", "message/global-headers",
+_REPORT_PARTS = REPORT_BLOCKS + ("message/rfc822-headers", "text/rfc822-headers", "message/global-headers",
                                   "message/feedback-report")
 
 
@@ -230,7 +229,7 @@ def _guessed_charset(msg: Message) -> str | None:
     own 8-bit body (a longer sample than any header)."""
     if msg.is_multipart():
         return None
-    body = _payload(msg)
+    body = payload_bytes(msg)
     return None if body.isascii() else guess_charset(body)
 
 
@@ -250,49 +249,6 @@ def _disposition(part: Message) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def _base64(part: Message) -> bytes | None:
-    """Tolerant base64: junk lines dropped and a dangling final character ignored (the stdlib hands back
-    the undecoded text when padding is wrong)."""
-    raw = part.get_payload()
-    if not isinstance(raw, str):
-        return None
-    clean = re.sub(r"[^A-Za-z0-9+/]", "", raw)
-    clean = clean[: len(clean) - 1] if len(clean) % 4 == 1 else clean
-    try:
-        return binascii.a2b_base64(clean + "=" * (-len(clean) % 4))
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _payload(part: Message) -> bytes:
-    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
-        data = _base64(part)
-        if data is not None:
-            return data
-    decoded: object = _safe(lambda: part.get_payload(decode=True), None)
-    if isinstance(decoded, bytes):
-        return decoded
-    inner = part.get_payload()
-    if isinstance(inner, list):  # an attached message: its own bytes, without the wrapping part's headers
-        first = inner[0] if inner else None
-        nested = part.get_content_type() not in _REPORT_BLOCKS and isinstance(first, Message)
-        target: Message = first if nested and isinstance(first, Message) else part
-        return _safe(lambda: _flatten(target).encode("utf-8", "surrogateescape"), b"") or b""
-    return b""
-
-
-def _flatten(part: Message, depth: int = 0) -> str:
-    """The part's text as parsed (raw header values, line endings normalised). The stdlib generator
-    re-folds every header and costs ~1 ms per attached message; this is what size and hash are taken of."""
-    head = "".join(f"{name}: {value}\n" for name, value in part.raw_items())
-    payload = part.get_payload()
-    if not isinstance(payload, list) or depth > 20:
-        return f"{head}\n{payload if isinstance(payload, str) else ''}"
-    boundary = part.get_boundary() or ""
-    body = "".join(f"--{boundary}\n{_flatten(c, depth + 1)}\n" for c in payload if isinstance(c, Message))
-    return f"{head}\n{part.preamble or ''}{body}--{boundary}--\n{part.epilogue or ''}"
-
-
 def _text_of(part: Message, data: bytes, p: ParsedMessage) -> str:
     # A part that declares no charset most likely shares its siblings' (HTML twin of a declared plain part).
     text, clean = decode_bytes(data, part.get_content_charset() or p.body_charset)
@@ -303,9 +259,9 @@ def _text_of(part: Message, data: bytes, p: ParsedMessage) -> str:
 
 def _add_attachment(part: Message, p: ParsedMessage, name: str, disposition: str) -> None:
     ctype = _safe(part.get_content_type, "application/octet-stream")
-    data = _payload(part)
+    data = payload_bytes(part)
     if not name and ctype == "message/rfc822":
-        inner = part.get_payload()
+        inner = part.getpayload_bytes()
         first = inner[0] if isinstance(inner, list) and inner else None
         inner_subject = str(first.get("Subject", "") or "") if isinstance(first, Message) else ""
         name = (decode_header_value(inner_subject) or "message") + ".eml"
@@ -327,11 +283,11 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
         if not is_body_text and part is msg and ctype.startswith("text/"):
             is_body_text = True  # a single-part message is its own body, whatever it is called
         if is_body_text:
-            text = _text_of(part, _payload(part), p)
+            text = _text_of(part, payload_bytes(part), p)
             (html if ctype == "text/html" else plain).append(text)
         elif ctype.startswith("multipart/"):
             p.defects.append("BrokenMultipart")  # its boundary was never found: its text is the fallback body
-            broken.append(_text_of(part, _payload(part), p))
+            broken.append(_text_of(part, payload_bytes(part), p))
         elif not (ctype in _REPORT_PARTS and not name):
             _add_attachment(part, p, name, disposition)
     if plain:
@@ -340,7 +296,7 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
     if html:
         p.html = html[0]
         if not p.text.strip():
-            p.text = _html_to_text(p.html)
+            p.text = html_to_text(p.html)
             p.body_type = "text/html"
     if not p.text.strip() and broken:
         p.text = "\n".join(broken)
@@ -358,7 +314,7 @@ def _body_walk(msg: Message, p: ParsedMessage) -> Iterator[Message]:
         if seen > _MAX_PARTS:
             p.defects.append("TooManyParts")
             return
-        payload = part.get_payload()
+        payload = part.getpayload_bytes()
         if part.get_content_maintype() == "message" or not isinstance(payload, list):
             yield part  # attached messages, delivery reports and header copies are leaves
             continue
@@ -415,16 +371,3 @@ def _recover_with_mailparser(msg: Message, p: ParsedMessage) -> None:
         p.defects.append("RecoveredByMailParser")
     except Exception:
         p.defects.append("MailParserRecoveryFailed")
-
-
-def _html_to_text(html: str) -> str:
-    try:
-        import html2text  # imported on first HTML-only body: most vendor mail has a plain part
-
-        conv = html2text.HTML2Text()
-        conv.body_width = 0
-        conv.ignore_images = True
-        conv.ignore_emphasis = True
-        return str(conv.handle(html)).strip()
-    except Exception:
-        return ""
