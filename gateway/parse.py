@@ -261,7 +261,7 @@ def _add_attachment(part: Message, p: ParsedMessage, name: str, disposition: str
     ctype = _safe(part.get_content_type, "application/octet-stream")
     data = payload_bytes(part)
     if not name and ctype == "message/rfc822":
-        inner = part.getpayload_bytes()
+        inner = part.get_payload()
         first = inner[0] if isinstance(inner, list) and inner else None
         inner_subject = str(first.get("Subject", "") or "") if isinstance(first, Message) else ""
         name = (decode_header_value(inner_subject) or "message") + ".eml"
@@ -314,7 +314,7 @@ def _body_walk(msg: Message, p: ParsedMessage) -> Iterator[Message]:
         if seen > _MAX_PARTS:
             p.defects.append("TooManyParts")
             return
-        payload = part.getpayload_bytes()
+        payload = part.get_payload()
         if part.get_content_maintype() == "message" or not isinstance(payload, list):
             yield part  # attached messages, delivery reports and header copies are leaves
             continue
