@@ -79,8 +79,7 @@ def _classify(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, r
     if rule is not None:
         _classify_vendor(parsed, guard, trust, rule, d)
         return
-    sender_domain = (parsed.from_addr or "").rsplit("@", 1)[-1].lower()
-    if sender_domain and sender_domain in {a.lower() for a in config.trust.agent_domains}:
+    if _is_agent_domain(parsed.from_addr, config.trust.agent_domains):
         if not trust.trusted:
             d.rule_hits.append("sender:agent_domain_untrusted")
             return
@@ -88,6 +87,14 @@ def _classify(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, r
         return
     d.rule_hits.append("sender:unknown")
     d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{_body(parsed)}")
+
+
+def _is_agent_domain(address: str | None, agent_domains: list[str]) -> bool:
+    """drchrono.com also covers mail.drchrono.com: both are the same organisation's own servers."""
+    if not address or "@" not in address:
+        return False
+    domain = address.rsplit("@", 1)[1].lower()
+    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in agent_domains if d)
 
 
 # -- vendor mail ------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ which explain does not open, so it uses a fixed key and says in rule_hits that o
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,12 @@ def explain_bytes(raw: bytes, rules: dict[str, VendorRule], config: Config, key:
 
 
 def explain_paths(paths: Iterable[str | Path], rules: dict[str, VendorRule], config: Config) -> Iterator[Explained]:
-    """Each path in input order; a file that cannot be read comes back with an error instead of facts."""
+    """Each path in input order ("-" is standard input); a file that cannot be read comes back with an error
+    instead of facts."""
     key, verifiable = explain_key(config)
     for path in paths:
         try:
-            raw = Path(path).read_bytes()
+            raw = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
         except OSError as exc:
             yield Explained(str(path), None, exc.strerror or type(exc).__name__)
             continue

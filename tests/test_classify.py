@@ -204,3 +204,8 @@ def test_agent_without_vendor_is_other() -> None:
 def test_realistic_phrasings(sender: str, body: str, event: str) -> None:
     subject = IDME_SUBJECT if "id.me" in sender else OFFSITE_SUBJECT
     assert run(message(sender, subject, body)).decision.event == event
+
+
+def test_agent_subdomain_counts_as_agent() -> None:
+    d = run(message("Maria <maria.lopez@mail.drchrono.com>", "ID.me #48213", "Vendor: ID.me")).decision
+    assert d.is_agent and d.event == "escalation_request"

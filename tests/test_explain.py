@@ -112,3 +112,11 @@ def test_explain_imports_no_presidio_and_creates_no_state(tmp_path: Path, cfg: P
                          check=True).stdout
     assert "HEAVY [] RC 0" in out
     assert not (tmp_path / "state").exists() and not (tmp_path / "var").exists()
+
+
+def test_standard_input(cfg: Path) -> None:
+    raw = (FIXTURES / "offsite_ack_update_you.eml").read_bytes()
+    out = subprocess.run([sys.executable, "-m", "gateway.cli", "explain", "--config", str(cfg), "--json", "-"],
+                         input=raw, capture_output=True, check=True).stdout
+    (obj,) = _json_lines(out.decode())
+    assert obj["file"] == "-" and obj["event"] == "ack"

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML); default: $MAILGATE_CONFIG, "
                    "/etc/mailgate/config.toml, else the embedded offline default")
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of readable blocks")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="a raw message (RFC 5322); - reads standard input")
     p.set_defaults(func=run)
 
 
