@@ -33,7 +33,8 @@ SAFE_FIELDS = frozenset({
     "vendor", "event", "state", "from_state", "to_state", "kind", "outcome", "reason", "category", "count",
     "attempts", "delay_seconds", "duration_ms", "status", "code", "alert", "source", "uid", "uidvalidity",
     "method", "categories", "priority", "component", "error_type", "idle", "size", "old", "new",
-    "lifetime_seconds", "actor", "action", "purged", "zendesk_ticket",
+    "lifetime_seconds", "actor", "action", "purged", "zendesk_ticket", "zendesk_job_id", "verified",
+    "retry_after",
 })
 # Fields whose values may hold an '@': the gateway's own mailbox name ("imap:user@host/INBOX"), never mail data.
 _AT_ALLOWED = frozenset({"source"})
