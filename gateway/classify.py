@@ -106,7 +106,8 @@ def _classify_vendor(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVer
                      d: Decision) -> None:
     d.vendor = d.sender_vendor = rule.name
     d.rule_hits.append(f"sender:{rule.name}")
-    read_vendor_subject(rule, parsed.subject, d)
+    if not read_vendor_subject(rule, parsed.subject, d):
+        read_our_tag(rule, parsed.subject, d)
     d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{parsed.text}")
     _read_vendor_ticket(rule, parsed, d)
     if not trust.trusted:
@@ -141,6 +142,16 @@ def read_vendor_subject(rule: VendorRule, subject: str, d: Decision) -> bool:
     d.zendesk_ticket = groups.get("zendesk_ticket") or d.zendesk_ticket
     d.end_user_email = groups.get("end_user_email") or d.end_user_email
     d.rule_hits.append(f"subject:{'tag' if rule.subject_tag else 'format'}:{rule.name}")
+    return True
+
+
+def read_our_tag(rule: VendorRule, subject: str, d: Decision) -> bool:
+    """Our "[DrChrono #48213]" tag, when a vendor with a mandated format answers on a tagged subject."""
+    m = rule.tag_pattern.search(subject or "") if rule.tag_pattern is not None else None
+    if m is None:
+        return False
+    d.zendesk_ticket = m.group("zendesk_ticket")
+    d.rule_hits.append(f"subject:our_tag:{rule.name}")
     return True
 
 

@@ -39,6 +39,8 @@ class VendorRule:
     subject_format: str | None = None          # e.g. "DrChrono; {zendesk_ticket}; {end_user_email}"
     subject_tag: str | None = None             # e.g. "[DrChrono #{zendesk_ticket}]" for vendors without a format
     subject_pattern: re.Pattern[str] | None = None
+    # Our tag as this vendor's replies carry it back (built from subject_tag or DEFAULT_SUBJECT_TAG).
+    tag_pattern: re.Pattern[str] | None = None
     ticket_patterns: list[re.Pattern[str]] = field(default_factory=list)
     ticket_systems: list[str] = field(default_factory=list)   # catalogue systems that are the vendor's own
     event_phrases: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
@@ -72,6 +74,20 @@ class VendorRule:
     def names(self) -> list[str]:
         """Every name an agent may use for this vendor, normalised by normalise_name()."""
         return sorted({normalise_name(n) for n in [self.name, self.display_name, *self.aliases] if n})
+
+
+# The tag the gateway puts in subjects for vendors without a mandated format (gateway.compose uses the same).
+DEFAULT_SUBJECT_TAG = "[DrChrono #{zendesk_ticket}]"
+
+
+def tag_regex(tag: str) -> re.Pattern[str]:
+    """"[DrChrono #{zendesk_ticket}]" -> a pattern with a zendesk_ticket group, tolerant of spacing and case."""
+    before, _, after = tag.partition("{zendesk_ticket}")
+    return re.compile(_spaced(before) + r"\s*(?P<zendesk_ticket>[A-Za-z]{0,4}\d+)\s*" + _spaced(after), re.IGNORECASE)
+
+
+def _spaced(text: str) -> str:
+    return r"\s*".join(re.escape(part) for part in text.split())
 
 
 # The events a vendor rule may define phrases for (escalation_request and other come from the classifier).
@@ -124,6 +140,7 @@ def load_rule(path: Path) -> VendorRule:
         helpdesk=str(v.get("helpdesk", "")).lower(),
         subject_format=subject.get("format"),
         subject_tag=subject.get("tag"),
+        tag_pattern=tag_regex(str(subject.get("tag", DEFAULT_SUBJECT_TAG))),
         subject_pattern=_compile(subject["pattern"], f"{path}: subject.pattern") if "pattern" in subject else None,
         ticket_patterns=[_compile(p, f"{path}: tickets.patterns") for p in tickets.get("patterns", [])],
         ticket_systems=[str(s) for s in tickets.get("systems", [])],

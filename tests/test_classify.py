@@ -209,3 +209,8 @@ def test_realistic_phrasings(sender: str, body: str, event: str) -> None:
 def test_agent_subdomain_counts_as_agent() -> None:
     d = run(message("Maria <maria.lopez@mail.drchrono.com>", "ID.me #48213", "Vendor: ID.me")).decision
     assert d.is_agent and d.event == "escalation_request"
+
+
+def test_vendor_with_a_format_answering_on_our_tag() -> None:
+    d = run(message(IDME, "Re: [DrChrono #48213] MFA problem", "Request #7781234 is open.")).decision
+    assert d.zendesk_ticket == "48213" and "subject:our_tag:idme" in d.rule_hits
