@@ -15,6 +15,7 @@ import io
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import ops_mail as m
 import pytest
@@ -186,3 +187,29 @@ def test_the_formatters_themselves_refuse_phi_in_fields_and_arguments(logs: Capt
     _assert_clean("formatted logs", out)
     assert '"escalation_id": 3' in logs.json.getvalue() and "<redacted>" in out
     assert "MAILGATE_ESCALATION_ID=3" in out and "error_type" in out
+
+
+def test_zendesk_failures_and_their_alerts_leak_nothing(tmp_path: Path, clock: ManualClock, logs: Captured,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import AGENT_CONFIG, make_config
+    from fake_zendesk import FakeZendesk, Fault
+
+    from gateway.zendesk import worker
+
+    monkeypatch.setenv("MG_TEST_ZENDESK_TOKEN", "zd-token")
+    with FakeZendesk(token="zd-token", tickets=(48213,)) as zendesk:
+        text = AGENT_CONFIG + (
+            f'[zendesk]\nurl = "{zendesk.url}"\nemail = "bot@example.org"\napi_token = "${{MG_TEST_ZENDESK_TOKEN}}"\n'
+            "max_attempts = 2\ntimeout_seconds = 5\n")
+        rt = Runtime.open(make_config(tmp_path / "zd", text), clock=clock)
+        try:
+            rt.config.gateway.alert_address = "ops@example.org"
+            assert m.store_and_process(rt, m.agent_escalation(), "good")[1] == "processed"
+            zendesk.inject(*[Fault(status=500) for _ in range(6)], *[Fault(status=422) for _ in range(6)])
+            for _ in range(6):
+                asyncio.run(worker.drain(rt))
+                clock.advance(timedelta(hours=2))
+            assert any(i.kind == "alert" for i in rt.store.outbox_items()), "a Zendesk dead letter raises an alert"
+            _check_everything(rt, logs)
+        finally:
+            rt.close()
