@@ -273,10 +273,11 @@ def send_on_thread(rt: Runtime, *, escalation: Escalation, kind: str, to: list[s
 
 
 def send_to_agent(rt: Runtime, *, escalation: Escalation, to: str, subject: str, body: str, kind: str,
-                  cause_ref: str) -> int:
+                  cause_ref: str, keep: list[str] | tuple[str, ...] = ()) -> int:
     """Reminders and status answers to an agent (Auto-Submitted). Scrubbed like everything that leaves; if
-    scrubbing fails the agent still gets a content-free notice and the operator an alert."""
-    keep = [*_base_keep(rt, escalation), to]
+    scrubbing fails the agent still gets a content-free notice and the operator an alert. `keep`: values the
+    caller knows are not PHI (e.g. the vendor's configured phone numbers)."""
+    keep = [*keep, *_base_keep(rt, escalation), to]
     try:
         subject_r, body_r = rt.scrubber.scrub_many([subject, body], keep=keep)
         subject, body = subject_r.text, body_r.text
