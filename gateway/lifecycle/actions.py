@@ -53,7 +53,7 @@ def thread(rt: Runtime, esc: Escalation) -> Thread:
 
 
 def notify_agent(rt: Runtime, esc: Escalation, *, kind: str, subject: str, body: str, cause_ref: str,
-                 urgent: bool = False) -> int | None:
+                 urgent: bool = False, keep: list[str] | None = None) -> int | None:
     """Mail the agent now when the desk is open (or `urgent`), else hold it as an `agent_notice` deadline for
     the desk's next opening. Returns the outbox id when sent now."""
     to = esc.agent_email or rt.config.gateway.alert_address
@@ -63,10 +63,11 @@ def notify_agent(rt: Runtime, esc: Escalation, *, kind: str, subject: str, body:
     if not urgent and not clocks.desk(rt).is_open(now):
         rt.store.plan_deadline(escalation_id=esc.id, kind="agent_notice", key=f"e{esc.id}:agent_notice:{cause_ref}",
                                due_at=iso(clocks.desk(rt).next_open(now)),
-                               detail={"notice_kind": kind, "subject": subject, "body": body, "cause": cause_ref})
+                               detail={"notice_kind": kind, "subject": subject, "body": body, "cause": cause_ref,
+                                       "keep": list(keep or [])})
         return None
     return int(outbound.send_to_agent(rt, escalation=esc, to=to, subject=subject, body=body, kind=kind,
-                                      cause_ref=cause_ref))
+                                      cause_ref=cause_ref, keep=list(keep or [])))
 
 
 def agent_subject(esc: Escalation, what: str) -> str:
@@ -133,9 +134,11 @@ def escalate_to_contacts(rt: Runtime, esc: Escalation, *, reason: str, cause_ref
     body = (f"Hello {names},\n\nWe are escalating {clocks.policy_for(rt, esc.vendor).display_name} ticket {ticket} "
             f"to you: {reason}. The end user is still waiting for help. Could you please look into it and let "
             f"us know the status?\n\nThank you,\nDrChrono Support\n(Zendesk ticket {esc.zendesk_ticket})\n")
-    outbound.send_on_thread(rt, escalation=esc, kind="contact_escalation", to=[c.email for c in chosen], body=body,
-                            in_reply_to=t.in_reply_to, references=t.references, subject=t.subject,
-                            auto_submitted=True, keep=[], cause_ref=cause_ref)
+    sent = outbound.send_on_thread(rt, escalation=esc, kind="contact_escalation", to=[c.email for c in chosen],
+                                   body=body, in_reply_to=t.in_reply_to, references=t.references, subject=t.subject,
+                                   auto_submitted=True, keep=[c.name for c in chosen if c.name], cause_ref=cause_ref)
+    if sent is None:
+        return False  # held by the outbound check (operator alerted); a later miss tries again
     rt.store.add_event(escalation_id=esc.id, kind="escalated", cause_type="system", cause_ref=episode,
                        from_state=esc.state, to_state=esc.state,
                        detail={"role": role, "contacts": len(chosen), "reason": reason, "cause": cause_ref})

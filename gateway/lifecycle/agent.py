@@ -193,7 +193,7 @@ def _warn_after_hours_email(rt: Runtime, esc: Escalation, pol: VendorPolicy, cau
                        from_state=esc.state, to_state=esc.state, detail={"priority": esc.priority})
     actions.notify_agent(rt, esc, kind="after_hours_warning", urgent=True, cause_ref=cause,
                          subject=actions.agent_subject(esc, "sent after the vendor's hours"),
-                         body="\n\n".join(lines) + "\n")
+                         body="\n\n".join(lines) + "\n", keep=list(pol.settings.phones))
 
 
 def _idme_emergency(rt: Runtime, esc: Escalation, pol: VendorPolicy, text: str, cause: str) -> None:

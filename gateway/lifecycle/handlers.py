@@ -130,7 +130,8 @@ def on_deadline(rt: Runtime, dl: Deadline) -> None:
         if esc.agent_email or rt.config.gateway.alert_address:
             outbound.send_to_agent(rt, escalation=esc, to=esc.agent_email or rt.config.gateway.alert_address,
                                    subject=str(dl.detail["subject"]), body=str(dl.detail["body"]),
-                                   kind=str(dl.detail.get("notice_kind", "notice")), cause_ref=cause)
+                                   kind=str(dl.detail.get("notice_kind", "notice")), cause_ref=cause,
+                                   keep=[str(v) for v in dl.detail.get("keep", [])])
         return
     if esc.state in FINISHED or esc.state not in _RELEVANT.get(dl.kind, set()):
         return  # the situation the deadline watched for is over
