@@ -22,7 +22,7 @@ NEEDS_FORCE = ("scrub_failure",)
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("quarantine", help="List, show, release or drop messages the gateway set aside.",
                        description="List, show, release or drop messages the gateway set aside (unreadable, "
-                       "untrusted, unknown_sender, too_large, scrub_failure, processing_error).")
+                       "untrusted, unknown_sender, too_large, scrub_failure, scrub_residue, processing_error).")
     add_common_options(p)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     lst = actions.add_parser("list", help="items held (or --all)")
