@@ -6,6 +6,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -162,5 +163,59 @@ def test_the_service_runs_the_endpoint_as_a_task_until_it_stops(runtime: Runtime
         return reply.status, reply.read().decode()
 
     assert asyncio.run(scenario()) == (200, "ok\n")
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+@pytest.mark.integration
+def test_mailgate_run_serves_metrics_and_health(tmp_path: Path) -> None:
+    """The real service process: the endpoint comes up with it, counts what it handles, and goes with it."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import ops_mail as m
+
+    from gateway.sources.maildir import deliver_to_maildir
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    state = tmp_path / "state"
+    config = m.config_file(tmp_path, state, f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
+    state.mkdir(mode=0o755)
+    deliver_to_maildir(state / "Maildir", m.agent_escalation())
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).parents[1])
+
+    def scrape() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return None
+        done = ('mailgate_messages_total{outcome="processed"} 1.0' in text
+                and 'mailgate_sent_total{kind="escalation"} 1.0' in text)
+        return text if done else None
+
+    try:
+        deadline = time.monotonic() + 60  # a bound on waiting for the process, not a speed assertion
+        text = None
+        while text is None and time.monotonic() < deadline and proc.poll() is None:
+            text = scrape()
+            time.sleep(0.1)
+        assert text is not None, proc.stderr.read().decode() if proc.poll() is not None else "no scrape"
+        assert "mailgate_last_mailbox_check_timestamp_seconds" in text
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert (r.status, r.read()) == (200, b"ok\n")
+        assert oct(os.stat(state).st_mode & 0o777) == "0o700"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert m.PATIENT.encode() not in err and m.SSN.encode() not in err  # its log lines carry no PHI
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

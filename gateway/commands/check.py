@@ -97,7 +97,7 @@ def mask(text: str, secrets: list[str]) -> str:
 def state_line(state: Path) -> str:
     """The state directory should be 0700 and the database 0600 (they hold raw mail until retention)."""
     if not state.exists():
-        return f"state: {state} does not exist yet (created 0700 on first run)"
+        return f"state: {state} does not exist yet (`mailgate run` creates it and keeps it 0700)"
     mode = stat.S_IMODE(state.stat().st_mode)
     if mode & 0o077:
         return f"state: warning: {state} is mode {mode:04o}; make it 0700 (it holds raw mail)"
