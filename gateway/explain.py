@@ -61,8 +61,13 @@ def explain_paths(paths: Iterable[str | Path], rules: dict[str, VendorRule], con
         yield Explained(str(path), explain_bytes(raw, rules, config, key, verifiable))
 
 
+def _printable(text: str) -> str:
+    """Lone surrogates (undecodable bytes some parsers keep) would make printing fail: replace them."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def to_json(e: Explained) -> str:
-    return json.dumps({"file": e.path, **(e.facts or {})}, ensure_ascii=False)
+    return _printable(json.dumps({"file": e.path, **(e.facts or {})}, ensure_ascii=False))
 
 
 def _list(f: dict[str, Any], key: str) -> list[Any]:
@@ -100,4 +105,4 @@ def render_block(e: Explained) -> str:
         lines.append(f"  defects:         {', '.join(map(str, _list(f, 'defects')))}")
     lines.append("  why:")
     lines += [f"    {hit}" for hit in _list(f, "rule_hits")]
-    return "\n".join(lines)
+    return _printable("\n".join(lines))
