@@ -58,7 +58,8 @@ class InProcess:
 def idme_story(h: Harness) -> None:
     t0, clock, rt = h.clock.now(), h.clock, h.rt
     # 1. The agent's escalation goes out in ID.me's format; the gateway waits for the acknowledgement.
-    assert h.deliver(agent_escalation("idme", t0)) == "processed"
+    outcome = h.deliver(agent_escalation("idme", t0))
+    assert outcome == "processed", outcome
     (esc,) = rt.store.list_escalations()
     assert esc.state == "sent" and esc.vendor == "idme"
     (sent,) = outbox(rt, "escalation")
