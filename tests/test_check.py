@@ -212,3 +212,50 @@ def test_live_wrong_password_is_a_refused_login(tmp_path: Path, dovecot: Dovecot
     assert "zendesk: " in err  # the wrong token is reported too
     assert "smtp: ok" in out
     assert IMAP_SECRET not in out + err and ZENDESK_SECRET not in out + err
+
+
+def test_smtp_auth_is_tried_and_a_refusal_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    def authenticator(server: object, session: object, envelope: object, mechanism: str, auth_data: object) -> object:
+        ok = getattr(auth_data, "password", b"") == SMTP_SECRET.encode()
+        return AuthResult(success=ok, handled=False)
+
+    class Nothing:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+            raise AssertionError("check must send nothing")
+
+    port = free_port()
+    controller = Controller(Nothing(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        for password, expect in ((SMTP_SECRET, 0), ("wrong-" + SMTP_SECRET, 1)):
+            monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", password)
+            path = _write(tmp_path, f"""
+[gateway]
+address = "escalations@example.org"
+state_dir = "{tmp_path / 'state'}"
+[trust]
+authserv_ids = ["mx.example.org"]
+[transport]
+kind = "smtp"
+[transport.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "plain"
+username = "gateway"
+password = "${{MG_TEST_SMTP_PASSWORD}}"
+timeout_seconds = 5
+""")
+            code, out, err = _run(capsys, "--config", str(path))
+            assert code == expect, out + err
+            assert SMTP_SECRET not in out + err
+            if expect == 0:
+                assert f"smtp: ok (127.0.0.1:{port} (plain, auth password), sent nothing)" in out
+            else:
+                assert f"smtp: failed: 127.0.0.1:{port} (plain, auth password) answered 535" in err
+    finally:
+        controller.stop()
