@@ -64,16 +64,20 @@ def record_mailbox_check(clock: Clock) -> None:
     metrics.LAST_MAILBOX_CHECK.set(clock.now().timestamp())
 
 
+def _gauge(name: str) -> float:
+    return float(metrics.REGISTRY.get_sample_value(name) or 0.0)
+
+
 def evaluate(cfg: MetricsSection, clock: Clock, started_at: float) -> HealthStatus:
     """Health from the gauges (call refresh_gauges first). Reasons are fixed phrases with numbers only."""
     now = clock.now().timestamp()
     reasons: list[str] = []
-    last_check = metrics.LAST_MAILBOX_CHECK._value.get()  # prometheus_client exposes no public getter
+    last_check = _gauge("mailgate_last_mailbox_check_timestamp_seconds")
     since = now - (last_check if last_check > 0 else started_at)
     if since > cfg.mailbox_stale_seconds:
         what = "last reached" if last_check > 0 else "not reached since start"
         reasons.append(f"mailbox stale: {what} {int(since)}s ago (limit {cfg.mailbox_stale_seconds}s)")
-    oldest_age = metrics.OUTBOX_OLDEST_AGE._value.get()
+    oldest_age = _gauge("mailgate_outbox_oldest_age_seconds")
     if oldest_age > cfg.outbox_stuck_seconds:
         reasons.append(f"outbox stuck: oldest waiting row is {int(oldest_age)}s old "
                        f"(limit {cfg.outbox_stuck_seconds}s)")
