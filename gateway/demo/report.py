@@ -37,7 +37,7 @@ def mail_body(content: bytes) -> str:
     """The text body of one of the gateway's own (composed, scrubbed) messages."""
     msg = email.message_from_bytes(content, policy=email.policy.default)
     part = msg.get_body(("plain",)) if hasattr(msg, "get_body") else None
-    return part.get_content() if part is not None else ""  # type: ignore[union-attr]
+    return part.get_content() if part is not None else ""
 
 
 def timeline(store: Store, esc: Escalation) -> list[Entry]:

@@ -42,7 +42,8 @@ def _find(rt: Runtime, a: Analysis, link: Link | None) -> Escalation | None:
     vendor = d.agent_sent_to_vendor or d.vendor
     found = [e for e in rt.store.escalations_for_ticket(d.zendesk_ticket) if vendor is None or e.vendor == vendor]
     open_ones = [e for e in found if e.state in OPEN]
-    return (open_ones or found or [None])[-1]
+    candidates = open_ones or found
+    return candidates[-1] if candidates else None
 
 
 def _priority(pol: VendorPolicy, a: Analysis) -> str | None:
