@@ -9,6 +9,7 @@ text (X-Failed-Recipients, "<addr>:" blocks, "Final-Recipient:" lines).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -22,7 +23,7 @@ _MSGID_LINE = re.compile(r"^\s*(?:X-)?(?:Original-)?Message-I[Dd]\s*:\s*(<[^>\s]
 # Where a plain-text bounce starts quoting the original message.
 _COPY_START = re.compile(
     r"^\s*-*\s*(?:original message|this is a copy|below (?:this line )?is a copy|unsent message|the header"
-    r"|message headers? follow|returned message|original message follows|\S*-+ ?original)"
+    r"|message headers? follow|returned message|original message follows|\S*-+ ?original|original message:)"
     r"|^Received: ?from|^Return-Path:",
     re.IGNORECASE | re.MULTILINE)
 # qmail: the failed address alone on its line, in angle brackets, followed by a colon.
@@ -36,7 +37,8 @@ _FAIL_WORDS = re.compile(
     re.IGNORECASE)
 _INTRO = re.compile(r"could not be delivered to|following (?:address|recipient)|delivery to the following"
                     r"|failed recipient|not be delivered to|undeliverable to|delivery has failed to"
-                    r"|recipient(?:s)?:|destinataire|empf[äa]nger|delivering your mail to", re.IGNORECASE)
+                    r"|recipient(?:s)?:|destinataire|empf[äa]nger|delivering your mail to|failure reasons?",
+                    re.IGNORECASE)
 _DAEMON_LOCALS = ("mailer-daemon", "mail-daemon", "maildaemon", "postmaster", "post_master", "mailerdaemon",
                   "mail.daemon",
                   "mdaemon", "mailer_daemon", "bounce", "bounces", "nobody", "mail-delivery-system")
@@ -257,6 +259,49 @@ def _text_recipients(msg: Message, body: str, report: BounceReport, strict: set[
                 add(addr, exclude)
 
 
+def _ses_notification(body: str, report: BounceReport) -> None:
+    """Amazon SES notifications delivered as JSON mail (via SNS): Bounce, Delivery, Complaint."""
+    start, end = body.find("{"), body.rfind("}")
+    try:
+        data = json.loads(body[start:end + 1], strict=False) if 0 <= start < end else None
+    except ValueError:
+        return
+    if not isinstance(data, dict):
+        return
+    kind = str(data.get("notificationType", ""))
+    if kind == "Delivery":
+        report.success_report = True
+    elif kind == "Complaint":
+        report.feedback_report = True
+    elif kind == "Bounce" and isinstance(data.get("bounce"), dict):
+        bounce = data["bounce"]
+        for item in bounce.get("bouncedRecipients") or []:
+            addr = _address_of(str(item.get("emailAddress", ""))) if isinstance(item, dict) else None
+            if addr and addr not in report.recipients:
+                report.recipients.append(addr)
+        report.is_bounce = True
+        report.kind = "temporary" if str(bounce.get("bounceType", "")).lower() == "transient" else "permanent"
+        report.evidence.append("ses_notification")
+
+
+def _original_recipients(msg: Message, body: str, report: BounceReport, strict: set[str]) -> None:
+    """Last resort: the To of the returned original (attached, or quoted after the bounce text)."""
+    value = ""
+    for part in _own_parts(msg):
+        inner = part.get_payload()
+        if part.get_content_type() == "message/rfc822" and isinstance(inner, list) and inner:
+            value = str(inner[0].get("To", "") or "")
+            break
+    if not value:
+        parts = _COPY_START.split(body[:20000], maxsplit=1)
+        m = re.search(r"^To:[ \t]*(.+)$", parts[1], re.MULTILINE | re.IGNORECASE) if len(parts) > 1 else None
+        value = m.group(1) if m else ""
+    for addr in _ADDR.findall(value):
+        addr = addr.lower()
+        if addr not in strict and addr not in report.recipients:
+            report.recipients.append(addr)
+
+
 def read_bounce(msg: Message, *, sender: str, subject: str, body: str, own: set[str]) -> BounceReport:
     """Everything the message says about a failed delivery. `own` are addresses of the bounce itself
     (its From/To), which are never the failed recipient."""
@@ -281,7 +326,9 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status",
                                        "text/delivery-status"):
             _read_delivery_status(_part_text(part), report)
-    if report.success_report and not report.is_bounce:
+    if not report.is_bounce and not report.success_report and '"notificationType"' in body[:2000]:
+        _ses_notification(body, report)
+    if (report.success_report or report.feedback_report) and not report.is_bounce:
         return
     worth, strong = _signals(msg, sender, subject, body)
     # Never the failed recipient: Message-IDs quoted in it and the bounce's sender; for the looser
@@ -292,6 +339,8 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
         _flufl(msg, report, exclude)
     if (strong or report.is_bounce) and not report.recipients:
         _text_recipients(msg, body, report, strict, exclude)
+    if (strong or report.is_bounce) and not report.recipients:
+        _original_recipients(msg, body, report, strict)
     if strong or report.is_bounce:
         report.is_bounce = True
         if report.kind is None:

@@ -107,3 +107,9 @@ def test_a_failing_guard_is_recorded_and_the_others_still_run(monkeypatch) -> No
     v = _verdict("newsletter.eml")
     assert "guard_error:broken:RuntimeError" in v.reasons
     assert v.bulk
+
+
+def test_amazon_ses_json_notification_is_a_bounce() -> None:
+    v = _verdict("ses_bounce.eml")
+    assert v.bounce and v.bounce_kind == "temporary"
+    assert v.bounced_recipients == ["full.box@vendor.example"]
