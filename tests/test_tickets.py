@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.rules import RuleError
 from gateway.tickets import TicketNumber, catalogue, find_ticket_numbers, load_catalogue
@@ -65,3 +67,10 @@ def test_invalid_catalogue_entry_names_the_entry(tmp_path: Path) -> None:
     bad.write_text("[[format]]\nsystem = 'x'\npattern = '\\d+'\n")
     with pytest.raises(RuleError, match="number"):
         load_catalogue(bad)
+
+
+@given(st.text(max_size=2000))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_scanned_without_raising(text: str) -> None:
+    found = find_ticket_numbers(text)
+    assert all(t.number and t.number in text for t in found)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from classify_support import fixture, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.parse import parse_message
 from gateway.trust import authenticate, organisational_domain, parse_authentication_results
@@ -90,3 +92,11 @@ def test_forged_vendor_mail_is_untrusted_and_changes_nothing(name: str) -> None:
     assert a.decision.vendor == "idme"
     assert not a.trust.trusted
     assert a.decision.event == "other"
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_header_text_parses_without_raising(value: str) -> None:
+    h = parse_authentication_results(value)
+    assert h is None or isinstance(h.authserv_id, str)
+    assert not verdict([value.replace("\n", " ").replace("\r", " ")], sender="x@id.me").trusted or "pass" in value
