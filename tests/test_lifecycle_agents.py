@@ -150,3 +150,26 @@ def test_agent_writing_to_the_vendor_with_us_in_cc_is_tracked_and_checked(tmp_pa
     assert deliver(rt, ack) == "processed"
     assert rt.store.escalation(esc.id).state == "acknowledged"
     rt.close()
+
+
+def test_note_answers_a_waiting_vendor_on_its_thread(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    rt, esc_id, subject, root = _acknowledged(tmp_path, clock)
+    clock.advance(H)
+    assert deliver(rt, offsite("We need additional information: please provide the firewall change log.\n",
+                               subject=f"Re: Ticket #20417: {subject}", when=clock.now(), reply_to=root,
+                               refs=[root], mid="<osd-q@offsite.inc.co>")) == "processed"
+    assert rt.store.escalation(esc_id).state == "awaiting_agent"
+    note = [j for j in rt.store.zendesk_jobs_for(esc_id) if "need" in j["payload"]][-1]
+    assert "firewall change log" in note["payload"]  # the vendor's question, scrubbed, for the agent
+    clock.advance(H)
+    assert deliver(rt, agent_command("devon.price@drchrono.com", "48377",
+                                     "#note The firewall was changed on Friday; port 8443 is now open.\n",
+                                     clock.now())) == "processed"
+    (answer,) = outbox(rt, "agent_answer")
+    assert answer.to == ["support@offsite.inc.co"] and str(answer.msg["In-Reply-To"]) == "<osd-q@offsite.inc.co>"
+    assert answer.msg["Auto-Submitted"] is None and "port 8443 is now open" in answer.body
+    assert rt.store.escalation(esc_id).state == "in_progress"
+    plan = pending(rt, esc_id)
+    assert "agent_reminder" not in plan and "update_due" in plan
+    rt.close()

@@ -52,6 +52,8 @@ def handle_commands(rt: Runtime, esc: Escalation | None, cmds: list[tuple[str, s
             results.append("#priority: " + _set_priority(rt, esc, arg, ref))
         elif name == "resolved":
             results.append("#resolved: " + _resolve(rt, esc, ref, agent))
+        elif name == "note" and esc.state == "awaiting_agent" and arg:
+            results.append("#note: " + _answer_vendor(rt, esc, arg, ref, agent))
         elif name == "note":
             rt.store.add_event(escalation_id=esc.id, kind="agent_note", cause_type="command", cause_ref=ref,
                                from_state=esc.state, to_state=esc.state, detail={"actor": f"agent:{agent}"})
@@ -74,6 +76,29 @@ def _answer_without_escalation(rt: Runtime, agent: str, a: Analysis, cause: str)
     would need an escalation to thread to); it is audited so an operator can see it."""
     rt.store.audit(actor=f"agent:{agent}", action="command:no_escalation", cause_type="command", cause_ref=cause,
                    detail={"zendesk_ticket": a.decision.zendesk_ticket})
+
+
+def _answer_vendor(rt: Runtime, esc: Escalation, text: str, ref: str, agent: str) -> str:
+    """The vendor waits for our answer: the agent's #note goes to the vendor on its thread, as a person's
+    reply (scrubbed), and the vendor's clocks run again."""
+    t = actions.thread(rt, esc)
+    ticket = f" #{esc.vendor_ticket}" if esc.vendor_ticket else ""
+    body = (f"Hello,\n\nAnswering your question on ticket{ticket}:\n\n{text.strip()}\n\nThank you,\n"
+            f"DrChrono Support\n(Zendesk ticket {esc.zendesk_ticket})\n")
+    sent = outbound.send_on_thread(rt, escalation=esc, kind="agent_answer", to=[t.to], body=body,
+                                   in_reply_to=t.in_reply_to, references=t.references, subject=t.subject,
+                                   auto_submitted=False, keep=[], cause_ref=ref)
+    if sent is None:
+        return "NOT sent: held by the outbound safety check (see `mailgate quarantine`)"
+    to_state = next_state(esc.state, "agent_replied") or esc.state
+    rt.store.add_event(escalation_id=esc.id, kind="agent_replied", cause_type="command", cause_ref=ref,
+                       from_state=esc.state, to_state=to_state, detail={"actor": f"agent:{agent}", "outbox_id": sent})
+    rt.store.update_escalation(esc.id, state=to_state)
+    fresh = rt.store.escalation(esc.id) or esc
+    queue_event_note(rt.store, rt.config, escalation=esc, kind="agent_replied", cause_ref=ref,
+                     detail={"state": to_state, "reason": "the agent's answer was sent on the vendor's thread"})
+    clocks.replan(rt, fresh, "agent_replied", ref, rt.clock.now())
+    return "sent to the vendor on its thread (scrubbed); waiting for its next update"
 
 
 def _set_priority(rt: Runtime, esc: Escalation, arg: str, ref: str) -> str:

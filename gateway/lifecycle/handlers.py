@@ -22,6 +22,7 @@ log = logging.getLogger("mailgate.lifecycle")
 
 _PRIORITY = re.compile(r"priority\s*(?:is|:|=|\()?\s*(emergency|emergent|urgent|high|medium|normal|low)\b", re.I)
 _NOTE_KIND = {"vendor_message": "progress"}
+MAX_QUOTE = 1500  # characters of the vendor's words quoted in a Zendesk note
 
 
 def stated_priority(text: str) -> str | None:
@@ -40,7 +41,6 @@ def on_vendor_message(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> 
     if not store.add_event(escalation_id=esc.id, kind=kind, cause_type="message", cause_ref=cause,
                            from_state=esc.state, to_state=to_state or esc.state, detail=thread_detail):
         return  # this message was handled before
-    _relink(rt, esc, d.vendor_ticket, cause)
     changes: dict[str, object] = {"last_vendor_message_id": p.message_id,
                                   "vendor_reply_to": (p.reply_to[0] if p.reply_to else p.from_addr)}
     if to_state:
@@ -50,13 +50,33 @@ def on_vendor_message(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> 
         changes.update(_priority_on_ack(rt, esc, p.new_text or p.text, cause))
     store.update_escalation(esc.id, **changes)
     fresh = store.escalation(esc.id) or esc
+    _relink(rt, fresh, d.vendor_ticket, cause)
     if kind != "vendor_message" or to_state:
+        detail: dict[str, object] = {"vendor_ticket": d.vendor_ticket, "priority": fresh.priority}
+        said = _scrubbed_words(rt, esc, p.new_text or p.text) if kind in ("need_info", "progress",
+                                                                           "not_vendor_issue") else None
+        if said:
+            detail["question" if kind == "need_info" else "summary"] = said
         queue_event_note(store, rt.config, escalation=esc, kind=_NOTE_KIND.get(kind, kind), cause_ref=cause,
-                         detail={"vendor_ticket": d.vendor_ticket, "priority": fresh.priority})
+                         detail=detail)
     if to_state or (kind == "vendor_message" and esc.state in WITH_VENDOR):
         clocks.replan(rt, fresh, kind, cause, now)
     if to_state in VENDOR_CLOSED:
         _tell_agent_closed(rt, fresh, cause)
+
+
+def _scrubbed_words(rt: Runtime, esc: Escalation, text: str) -> str | None:
+    """What the vendor wrote, scrubbed, for the agent's Zendesk note; None when scrubbing is unavailable (the
+    note then goes without it rather than risk PHI in Zendesk)."""
+    text = text.strip()[:MAX_QUOTE]
+    if not text:
+        return None
+    try:
+        keep = [v for v in (esc.agent_email, esc.end_user_email, esc.vendor_ticket, esc.zendesk_ticket) if v]
+        return rt.scrubber.scrub_many([text], keep=keep)[0].text
+    except Exception as exc:  # never block the state change on the note's quote
+        log.warning("vendor text not quoted", extra={"escalation_id": esc.id, "error_type": type(exc).__name__})
+        return None
 
 
 def _relink(rt: Runtime, esc: Escalation, number: str | None, cause: str) -> None:
