@@ -126,11 +126,11 @@ class _HealthHTTPServer(HTTPServer):
     """Serves one request at a time on one thread, which owns `store` (its own connection)."""
 
     def __init__(self, address: tuple[str, int], config: Config, clock: Clock) -> None:
-        super().__init__(address, _Handler)
         self.config = config
         self.clock = clock
         self.started_at = clock.now().timestamp()
         self._store: Store | None = None
+        super().__init__(address, _Handler)  # binds; on failure it calls server_close(), which needs _store
 
     def _open_store(self) -> Store:
         if self._store is None:
@@ -185,7 +185,12 @@ async def serve_health(service: Service) -> None:
     """The service task: run the endpoint until the service stops."""
     if not service.rt.config.metrics.enabled:
         return
-    server = start_health_server(service.rt)
+    try:
+        server = start_health_server(service.rt)
+    except OSError as exc:  # e.g. the port is taken: mail handling goes on; the missing endpoint will be noticed
+        log.error("health server cannot listen", extra={"error_type": type(exc).__name__,
+                                                        "code": getattr(exc, "errno", None)})
+        return
     try:
         await service.stopping.wait()
     finally:

@@ -219,3 +219,23 @@ def test_mailgate_run_serves_metrics_and_health(tmp_path: Path) -> None:
     assert m.PATIENT.encode() not in err and m.SSN.encode() not in err  # its log lines carry no PHI
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_a_taken_port_is_logged_and_the_service_goes_on(runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from gateway.health import serve_health
+
+    taken = start_health_server(runtime, listen="127.0.0.1:0")
+    try:
+        runtime.config.metrics.listen = f"127.0.0.1:{taken.address[1]}"
+
+        class FakeService:
+            rt = runtime
+            stopping = asyncio.Event()
+
+        with caplog.at_level("ERROR", logger="mailgate.health"):
+            asyncio.run(serve_health(FakeService()))  # type: ignore[arg-type]
+        assert [r.msg for r in caplog.records] == ["health server cannot listen"]
+    finally:
+        taken.stop()
