@@ -153,3 +153,29 @@ def test_agent_notices_wait_for_the_desk_to_open(tmp_path: Path) -> None:
     run_due(rt)
     assert len(outbox(rt, "vendor_closed")) == 1
     rt.close()
+
+
+def test_a_permanent_bounce_of_the_escalation_tells_the_agent_with_the_phones(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
+    rt = open_runtime(tmp_path, clock)
+    assert deliver(rt, agent_escalation("offsite", clock.now())) == "processed"
+    (sent,) = outbox(rt, "escalation")
+    (esc,) = rt.store.list_escalations()
+    dsn = (
+        "Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+        "To: escalations@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Mon, 16 Nov 2026 15:01:00 +0000\r\nMessage-ID: <dsn-9@mx.example.org>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822; support@offsite.inc.co\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: escalations@example.org\r\n"
+        f"To: support@offsite.inc.co\r\nMessage-ID: {sent.message_id}\r\n\r\n--B--\r\n").encode()
+    assert deliver(rt, dsn) == "processed"
+    bounced = [e for e in rt.store.events(esc.id) if e.kind == "bounced"]
+    assert len(bounced) == 1 and bounced[0].detail["outbox_kind"] == "escalation" and bounced[0].detail["permanent"]
+    (notice,) = outbox(rt, "bounce_notice")
+    assert notice.to == ["devon.price@drchrono.com"] and "816-232-7483" in notice.body
+    assert rt.store.escalation(esc.id).state == "sent"  # a bounce is a fact, not a vendor state
+    rt.close()

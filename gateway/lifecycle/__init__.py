@@ -13,7 +13,7 @@ from gateway.alerts import raise_alert
 from gateway.clock import iso
 from gateway.inbound import Analysis
 from gateway.lifecycle.agent import on_agent_message
-from gateway.lifecycle.handlers import on_deadline, on_vendor_message
+from gateway.lifecycle.handlers import on_bounce, on_deadline, on_vendor_message
 from gateway.link import Link
 from gateway.runtime import Runtime
 
@@ -25,6 +25,11 @@ __all__ = ["on_message", "run_due"]
 def on_message(rt: Runtime, *, message_pk: int, analysis: Analysis, link: Link | None) -> None:
     """Decide what a classified, trusted-or-agent message changes. Runs inside the pipeline's transaction."""
     d = analysis.decision
+    if analysis.guard.bounce:
+        esc = rt.store.escalation(link.escalation_id) if link is not None else None
+        if esc is not None:
+            on_bounce(rt, esc, analysis, f"msg:{message_pk}")
+        return
     if d.is_agent:
         on_agent_message(rt, message_pk, analysis, link)
         return

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 
 from gateway import outbound
+from gateway.alerts import raise_alert
 from gateway.clock import iso
 from gateway.inbound import Analysis
 from gateway.lifecycle import actions, clocks
@@ -128,6 +129,35 @@ def _tell_agent_closed(rt: Runtime, esc: Escalation, cause: str) -> None:
             f"{actions.status_text(rt, esc)}\n")
     actions.notify_agent(rt, esc, kind="vendor_closed", subject=actions.agent_subject(esc, "vendor closed its "
                          "ticket"), body=body, cause_ref=cause)
+
+
+# -- bounces ---------------------------------------------------------------------------------------------------
+def on_bounce(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> None:
+    """A delivery report for mail of this escalation: a timeline event and a Zendesk note; a permanent failure
+    also tells the agent at once (the vendor may never have seen the escalation) and alerts the operator."""
+    g = a.guard
+    permanent = g.bounce_kind != "temporary"
+    bounced = next((i for i in rt.store.outbox_items(escalation_id=esc.id)
+                    if g.bounced_message_id and i.message_id == g.bounced_message_id), None)
+    what = bounced.kind if bounced is not None else "mail"
+    if not rt.store.add_event(escalation_id=esc.id, kind="bounced", cause_type="message", cause_ref=cause,
+                              from_state=esc.state, to_state=esc.state,
+                              detail={"permanent": permanent, "outbox_kind": what,
+                                      "recipients": len(g.bounced_recipients)}):
+        return
+    queue_event_note(rt.store, rt.config, escalation=esc, kind="bounced", cause_ref=cause,
+                     detail={"reason": f"{'permanent' if permanent else 'temporary'} failure of the {what}"})
+    if not permanent:
+        return
+    raise_alert(rt.store, rt.config, rt.key, kind="bounce", dedupe=f"bounce:{esc.id}:{cause}", escalation_id=esc.id,
+                text=f"A {what} of escalation {esc.id} (vendor {esc.vendor}) bounced permanently.")
+    pol = clocks.policy_for(rt, esc.vendor)
+    phones = f" Phone: {', '.join(pol.settings.phones)}." if pol.settings.phones else ""
+    actions.notify_agent(rt, esc, kind="bounce_notice", urgent=True, cause_ref=cause, keep=list(pol.settings.phones),
+                         subject=actions.agent_subject(esc, "mail to the vendor bounced"),
+                         body=f"The gateway's {what} to {pol.display_name} could not be delivered. The vendor may "
+                              f"not have it: check the vendor address in the configuration or contact them "
+                              f"directly.{phones}\n\n{actions.status_text(rt, esc)}\n")
 
 
 # -- deadlines -------------------------------------------------------------------------------------------------
