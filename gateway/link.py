@@ -8,8 +8,9 @@
 5. the subject we sent, quoted in the body (or in the reply's subject).
 
 Steps 3-5 read only the subject and body, which anyone can write: they link only to an escalation of the
-vendor whose domain sent the message (decision.sender_vendor), never across vendors. Agents' mail (trusted,
-from our own domains) may link by Zendesk ticket to the vendor it names.
+vendor whose domain sent the message (decision.sender_vendor), never across vendors; steps 1-2 are held to the
+same rule for vendor mail. Agents' mail (trusted, from our own domains) may link by Zendesk ticket to the
+vendor it names.
 """
 
 from __future__ import annotations
@@ -97,9 +98,18 @@ def by_quoted_subject(store: Store, parsed: ParsedMessage, decision: Decision) -
     return Link(hits[0][1], "quoted_subject")
 
 
+def _same_vendor(store: Store, link: Link | None, decision: Decision) -> Link | None:
+    """Vendor mail never links to another vendor's escalation, even by Message-ID: an agent may have forwarded
+    one vendor's thread to another, whose answer must not move the first vendor's escalation."""
+    if link is None or decision.sender_vendor is None:
+        return link
+    esc = store.escalation(link.escalation_id)
+    return link if esc is not None and esc.vendor == decision.sender_vendor else None
+
+
 def find_escalation(store: Store, parsed: ParsedMessage, decision: Decision, key: bytes) -> Link | None:
-    return (by_message_id(store, parsed, decision)
-            or by_token(store, parsed, decision, key)
+    return (_same_vendor(store, by_message_id(store, parsed, decision), decision)
+            or _same_vendor(store, by_token(store, parsed, decision, key), decision)
             or by_vendor_ticket(store, decision)
             or by_zendesk_ticket(store, decision)
             or by_quoted_subject(store, parsed, decision))

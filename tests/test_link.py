@@ -113,3 +113,15 @@ def test_unknown_sender_never_links_from_text(runtime) -> None:  # type: ignore[
     _idme_and_offsite(runtime.store)
     raw = message("x@random.example", "Re: DrChrono; 48213; dr.w@clinic.example", "Request #7781234")
     assert link(runtime.store, raw) is None
+
+
+def test_vendor_mail_never_links_to_another_vendors_thread(runtime) -> None:  # type: ignore[no-untyped-def]
+    idme, offsite = _idme_and_offsite(runtime.store)
+    _sent(runtime.store, idme, "<sent-idme@example.org>")
+    # an agent forwarded ID.me's thread to OffSite; OffSite's answer references it
+    raw = message(OFFSITE, "Re: Fwd: DrChrono; 48213", "This ticket has been resolved.",
+                  headers="References: <sent-idme@example.org>\n")
+    assert link(runtime.store, raw) is None
+    raw = message(OFFSITE, "Re: [DrChrono #48377] Fwd", "Hello", headers="References: <sent-idme@example.org>\n")
+    found = link(runtime.store, raw)
+    assert (found.escalation_id, found.method) == (offsite, "zendesk_ticket")
