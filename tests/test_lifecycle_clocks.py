@@ -179,3 +179,32 @@ def test_a_permanent_bounce_of_the_escalation_tells_the_agent_with_the_phones(tm
     assert notice.to == ["devon.price@drchrono.com"] and "816-232-7483" in notice.body
     assert rt.store.escalation(esc.id).state == "sent"  # a bounce is a fact, not a vendor state
     rt.close()
+
+
+def test_shipped_clock_policies_load_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    from gateway.lifecycle.policy import check_policies
+
+    rt = open_runtime(tmp_path, ManualClock(datetime(2026, 11, 16, 15, 0, tzinfo=UTC)))
+    assert check_policies(rt.rules, rt.config) == []
+    rt.rules["offsite"].clocks["priorities"]["high"]["update_every_hours"] = "four"
+    (problem,) = check_policies(rt.rules, rt.config)
+    assert "offsite.toml" in problem and "priorities.high.update_every_hours" in problem
+    rt.close()
+
+
+def test_a_failing_deadline_is_recorded_alerted_and_never_refired(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gateway import outbound
+
+    clock = ManualClock(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
+    rt, esc_id, _ = _offsite_acknowledged(tmp_path, clock)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("transport exploded")
+
+    monkeypatch.setattr(outbound, "send_on_thread", broken)
+    clock.advance(30 * H)
+    assert run_due(rt) == 0
+    assert "deadline_failed" in events(rt, esc_id) and "missed_update" not in events(rt, esc_id)
+    assert any(a["action"] == "alert:deadline_failed" for a in rt.store.audit_entries())
+    assert run_due(rt) == 0 and events(rt, esc_id).count("deadline_failed") == 1
+    rt.close()

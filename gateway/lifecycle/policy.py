@@ -139,3 +139,19 @@ def load_policy(rule: VendorRule, config: Config) -> VendorPolicy:
         phone_priorities=tuple(normalize_priority(p) or "" for p in c.get("phone_priorities", [])),
         default_priority=normalize_priority(settings.default_priority or c.get("default_priority")),
         priorities=priorities, after_hours=after_hours, settings=settings)
+
+
+def check_policies(rules: dict[str, VendorRule], config: Config) -> list[str]:
+    """Every vendor's [clocks] and the desk hours, loaded once: the problems as "file: key: message" lines, for
+    `mailgate check` and service start-up (an invalid clock policy must refuse to start, naming the key)."""
+    problems = []
+    for rule in rules.values():
+        try:
+            load_policy(rule, config)
+        except PolicyError as exc:
+            problems.append(str(exc))
+    try:
+        desk_calendar(config.desk_hours)
+    except Exception as exc:
+        problems.append(f"{config.source_file}: desk_hours: {exc}")
+    return problems
