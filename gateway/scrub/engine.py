@@ -81,6 +81,23 @@ def _nlp_engine(model: str) -> Any:
     return engine
 
 
+def _no_context_enhancer() -> Any:
+    """The gateway's recognizers carry their context inside their patterns, so Presidio's lemma-based
+    context pass (which also needs the lemmatizer the NER-only pipeline leaves out) is skipped."""
+    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+
+    class NoContextEnhancer(ContextAwareEnhancer):
+        def __init__(self) -> None:
+            super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                             context_prefix_count=0, context_suffix_count=0)
+
+        def enhance_using_context(self, text: str, raw_results: list[Any], nlp_artifacts: Any,
+                                  recognizers: list[Any], context: list[str] | None = None) -> list[Any]:
+            return raw_results
+
+    return NoContextEnhancer()
+
+
 class Scrubber:
     def __init__(self, model: str, score_threshold: float = 0.4) -> None:
         make_tldextract_offline()
@@ -95,7 +112,8 @@ class Scrubber:
         registry = RecognizerRegistry(recognizers=all_recognizers(), supported_languages=["en"])
         self._entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
         self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=self._nlp, supported_languages=["en"],
-                                        default_score_threshold=score_threshold)
+                                        default_score_threshold=score_threshold,
+                                        context_aware_enhancer=_no_context_enhancer())
         self._anonymizer = AnonymizerEngine()
 
     def scrub(self, text: str, keep: Iterable[str] = (), fields: EscalationFields | None = None) -> ScrubResult:

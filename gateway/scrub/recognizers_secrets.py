@@ -131,6 +131,21 @@ def _not_common_word(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None if text[start:end].lower() in _NOT_PASSWORDS else (start, end)
 
 
+def phone_number() -> list[GroupRecognizer]:
+    """North American numbers with separators (or ten digits after a phone word) and +country numbers.
+    A regular expression instead of Presidio's phonenumbers matcher, which cost ~16 ms a message here."""
+    nanp = r"(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}"
+    ext = r"(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?"
+    return [
+        GroupRecognizer("phone_nanp", "PHONE_NUMBER", [rf"(?<![\w+.-])(?P<v>{nanp}{ext})(?![\w-])"], score=0.7),
+        GroupRecognizer("phone_words", "PHONE_NUMBER", [
+            r"\b(?:phone|cell|mobile|tel|fax|call|text|reach(?:ed)?\s+at|number)\b[^\n\d]{0,15}?"
+            r"(?P<v>\+?1?[2-9]\d{9})(?!\d)"], score=0.6),
+        GroupRecognizer("phone_international", "PHONE_NUMBER", [
+            r"(?<![\w+])(?P<v>\+(?:[2-9]\d{0,2})[ .-]?\(?\d{1,4}\)?(?:[ .-]?\d{2,4}){2,4})(?![\w-])"], score=0.6),
+    ]
+
+
 SECRET_RECOGNIZERS = (support_pin, mfa_code, password, url_token, card_ending, dea_number, driver_license, passport,
-                      ip_address, portal_username)
+                      ip_address, portal_username, phone_number)
 _ = re

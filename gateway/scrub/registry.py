@@ -1,5 +1,5 @@
-"""The explicit list of recognizers the scrubber runs: the gateway's own (recognizers_phi, recognizers_secrets)
-plus the few of Presidio's it needs (email, phone, card, spaCy PERSON). Stock Presidio also runs ~20
+"""The explicit list of recognizers the scrubber runs: the gateway's own (recognizers_phi, recognizers_secrets;
+phone numbers included) plus the few of Presidio's it needs (email, card, spaCy PERSON). Stock Presidio also runs ~20
 recognizers for other countries' identifiers and every spaCy entity type; those are left out on purpose."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
-    PhoneRecognizer,
     SpacyRecognizer,
 )
 
@@ -19,7 +18,6 @@ from gateway.scrub.recognizers_secrets import SECRET_RECOGNIZERS
 def presidio_recognizers() -> list[EntityRecognizer]:
     return [
         EmailRecognizer(),
-        PhoneRecognizer(supported_regions=("US", "GB")),
         CreditCardRecognizer(),
         SpacyRecognizer(supported_entities=["PERSON"]),
     ]
