@@ -107,6 +107,9 @@ def _blocks(text: str) -> list[dict[str, str]]:
         name, sep, value = line.partition(":")
         if sep and name.strip() and " " not in name.strip():
             last = name.strip().lower()
+            if last == "final-recipient" and last in current:  # some MTAs omit the blank line
+                blocks.append(current)
+                current = {}
             current.setdefault(last, value.strip())
     if current:
         blocks.append(current)
@@ -260,12 +263,18 @@ def _text_recipients(msg: Message, body: str, report: BounceReport, strict: set[
 
 
 def _ses_notification(body: str, report: BounceReport) -> None:
-    """Amazon SES notifications delivered as JSON mail (via SNS): Bounce, Delivery, Complaint."""
+    """Amazon SES notifications delivered as JSON mail (via SNS, raw or in the SNS envelope): Bounce,
+    Delivery, Complaint."""
     start, end = body.find("{"), body.rfind("}")
     try:
         data = json.loads(body[start:end + 1], strict=False) if 0 <= start < end else None
     except ValueError:
         return
+    if isinstance(data, dict) and isinstance(data.get("Message"), str):  # wrapped in the SNS envelope
+        try:
+            data = json.loads(data["Message"], strict=False)
+        except ValueError:
+            return
     if not isinstance(data, dict):
         return
     kind = str(data.get("notificationType", ""))
@@ -326,7 +335,7 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status",
                                        "text/delivery-status"):
             _read_delivery_status(_part_text(part), report)
-    if not report.is_bounce and not report.success_report and '"notificationType"' in body[:2000]:
+    if not report.is_bounce and not report.success_report and "notificationType" in body[:2000]:
         _ses_notification(body, report)
     if (report.success_report or report.feedback_report) and not report.is_bounce:
         return

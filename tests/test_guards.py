@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from gateway.guards import GUARDS, GuardVerdict, inspect
@@ -113,3 +114,24 @@ def test_amazon_ses_json_notification_is_a_bounce() -> None:
     v = _verdict("ses_bounce.eml")
     assert v.bounce and v.bounce_kind == "temporary"
     assert v.bounced_recipients == ["full.box@vendor.example"]
+
+
+def test_dsn_recipient_blocks_without_blank_lines_are_all_read() -> None:
+    raw = (b"From: MAILER-DAEMON@mx.example\nTo: gateway@mailgate.example\nSubject: Returned mail\n"
+           b"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
+           b"--r\nContent-Type: text/plain\n\nDelivery failed.\n"
+           b"--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n"
+           b"Final-Recipient: rfc822; one@vendor.example\nAction: failed\nStatus: 5.2.2\n"
+           b"Final-Recipient: rfc822; two@vendor.example\nAction: delayed\nStatus: 4.4.1\n--r--\n")
+    v = inspect(parse_message(raw), own_addresses=OWN, key=KEY)
+    assert v.bounced_recipients == ["one@vendor.example", "two@vendor.example"]
+    assert v.bounce_kind == "permanent"  # one permanent failure makes the report permanent
+
+
+def test_ses_notification_inside_the_sns_envelope() -> None:
+    inner = ('{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+             '"bouncedRecipients":[{"emailAddress":"gone@vendor.example"}]}}')
+    body = '{"Type" : "Notification", "Message" : ' + json.dumps(inner) + "}"
+    raw = f"From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n{body}\n".encode()
+    v = inspect(parse_message(raw), own_addresses=OWN, key=KEY)
+    assert v.bounce and v.bounce_kind == "permanent" and v.bounced_recipients == ["gone@vendor.example"]
