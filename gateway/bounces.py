@@ -298,8 +298,9 @@ def _original_recipients(msg: Message, body: str, report: BounceReport, strict: 
     value = ""
     for part in _own_parts(msg):
         inner = part.get_payload()
-        if part.get_content_type() == "message/rfc822" and isinstance(inner, list) and inner:
-            value = str(inner[0].get("To", "") or "")
+        first = inner[0] if isinstance(inner, list) and inner else None
+        if part.get_content_type() == "message/rfc822" and isinstance(first, Message):
+            value = str(first.get("To", "") or "")
             break
     if not value:
         parts = _COPY_START.split(body[:20000], maxsplit=1)
