@@ -27,7 +27,8 @@ _NOT_NAMES = frozenset(STOP_WORDS) | {
     "population", "experience", "charting", "rx", "epcs", "controlled", "substance", "substances", "refill",
     "refills", "order", "orders", "lab", "labs", "today", "yesterday", "tomorrow", "monday", "tuesday",
     "wednesday", "thursday", "friday", "saturday", "sunday", "dr", "doctor", "provider", "prescriber",
-    "specific", "related", "workflow", "waiting", "room", "sign",
+    "specific", "related", "workflow", "waiting", "room", "sign", "ssn", "member", "phone", "email", "address",
+    "age", "birthday", "daughter", "son", "wife", "husband", "mother", "father", "family", "caregiver", "guardian",
 }
 _TITLE = re.compile(r"(?:mr|mrs|ms|miss|dr|mx)\.?$", re.IGNORECASE)
 
@@ -130,8 +131,11 @@ def _long_uid(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def dicom_uid() -> GroupRecognizer:
-    return GroupRecognizer("dicom_uid", "DICOM_UID", [r"(?<![\d.])(?P<v>[12](?:\.\d+){4,})(?![\d.]*\d)"],
-                           refine=_long_uid, score=0.95)
+    return GroupRecognizer("dicom_uid", "DICOM_UID", [
+        r"(?<![\d.])(?P<v>[12](?:\.\d+){4,})(?![\d.]*\d)",
+        r"(?<![\d.])(?P<v>2\.25\.\d{10,})(?![\d.]*\d)",              # UUID-derived UIDs
+        r"\bUID\s*[:=#]?\s*(?P<v>\d+(?:\.\d+){2,})",
+    ], refine=_long_uid, score=0.95)
 
 
 def hl7_segment() -> GroupRecognizer:

@@ -19,7 +19,7 @@ def support_pin() -> GroupRecognizer:
     return GroupRecognizer("support_pin", "SUPPORT_PIN", [
         rf"{ctx}{_LINK}(?P<v>\d(?:[ -]?\d){{3}})(?![\d])",
         rf"{ctx}{_LINK}(?P<v>{_DW}(?:[ ,-]+{_DW}){{3}})\b",
-        rf"{ctx}[^\n\d]{{0,15}}?(?P<v>(?!(?:19|20)\d\d\b)\d{{4}})(?![\d/-])",
+        rf"{ctx}[^\n\d]{{0,25}}?(?P<v>(?!(?:19|20)\d\d\b)\d{{4}})(?![\d/-])",
     ], not_after_ticket=True, score=0.9)
 
 
@@ -29,6 +29,7 @@ def mfa_code() -> GroupRecognizer:
     app = r"\b(?:authenticator|authy|okta\s+verify|duo(?:\s+mobile)?)\b"
     return GroupRecognizer("mfa_code", "MFA_CODE", [
         rf"{ctx}{_GAP}(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
+        rf"(?:{ctx}|{app}){_GAP}(?P<v>\d(?:[ -]\d){{5}})(?![\d])",
         rf"{app}{_GAP}(?P<v>\d{{3}}[ -]?\d{{3}})(?![\d])",
         rf"(?:{ctx}|{app}){_GAP}(?P<v>{_DW}(?:[ ,-]+{_DW}){{5}})\b",
     ], not_after_ticket=True, score=0.9)
