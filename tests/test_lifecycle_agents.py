@@ -173,3 +173,19 @@ def test_note_answers_a_waiting_vendor_on_its_thread(tmp_path: Path) -> None:
     plan = pending(rt, esc_id)
     assert "agent_reminder" not in plan and "update_due" in plan
     rt.close()
+
+
+def test_an_escalation_sent_again_after_missing_details_goes_out(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+    rt = open_runtime(tmp_path, clock)
+    incomplete = agent_escalation("offsite", clock.now()).replace(b"Cause: the clinic's firewall", b"Firewall")
+    assert deliver(rt, incomplete) == "processed"
+    (esc,) = rt.store.list_escalations()
+    assert esc.state == "drafted" and outbox(rt, "escalation") == []
+    assert "not_sent" in events(rt, esc.id) and pending(rt, esc.id) == {}
+    clock.advance(H)
+    complete = mail(sender="Devon Price <devon.price@drchrono.com>", body=AGENT_OFFSITE, when=clock.now(),
+                    subject="OffSite escalation - Zendesk #48377 - image viewer (complete)")
+    assert deliver(rt, complete) == "processed"
+    assert rt.store.escalation(esc.id).state == "sent" and len(outbox(rt, "escalation")) == 1
+    rt.close()

@@ -27,10 +27,11 @@ def on_agent_message(rt: Runtime, message_pk: int, a: Analysis, link: Link | Non
         handle_commands(rt, esc, cmds, a, message_pk)
     elif d.agent_sent_to_vendor and esc is None:
         _start_tracking(rt, message_pk, a, cause)
+    elif d.event == "escalation_request" and d.vendor and d.zendesk_ticket and (esc is None or
+                                                                              esc.state == "drafted"):
+        _create_and_send(rt, message_pk, a, cause)  # new, or sent again after "missing details"
     elif esc is not None:
         _agent_update(rt, esc, a, cause)
-    elif d.event == "escalation_request" and d.vendor and d.zendesk_ticket:
-        _create_and_send(rt, message_pk, a, cause)
 
 
 def _find(rt: Runtime, a: Analysis, link: Link | None) -> Escalation | None:
