@@ -49,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
     except RuleError as exc:
         print(f"rules error: {exc}", file=sys.stderr)
         return 2
+    from gateway.lifecycle.policy import check_policies  # the vendors' [clocks] and [desk_hours]
+
+    clock_problems = check_policies(rules, config)
+    for problem in clock_problems:
+        print(f"rules error: {problem}", file=sys.stderr)
+    if clock_problems:
+        return 2
     print(f"rules: ok ({', '.join(sorted(rules))} from {config.rules_path})")
     print(state_line(config.state_path))
     if args.no_connect:
