@@ -85,8 +85,8 @@ def send_escalation(rt: Runtime, *, escalation: Escalation, analysis: Analysis, 
     try:
         prepared = _prepare_escalation(rt, rule, escalation, parsed, fields)
     except Exception as exc:  # fail closed: whatever went wrong, nothing goes to the vendor
-        oid = _hold(rt, escalation, parsed, cause_ref, exc)
-        return EscalationOutcome(sent=False, outbox_ids=[oid])
+        held = _hold(rt, escalation, parsed, cause_ref, exc)
+        return EscalationOutcome(sent=False, outbox_ids=[held] if held is not None else [])
     vid, _ = rt.store.enqueue(kind="escalation", dedupe_key=f"escalation:{escalation.id}:{cause_ref}",
                               message_id=prepared.message_id, mail_from=rt.config.gateway.address,
                               recipients=prepared.to, content=prepared.content, escalation_id=escalation.id)

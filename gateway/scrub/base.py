@@ -24,6 +24,7 @@ class GroupRecognizer(EntityRecognizer):
         self._refine = refine
         self._not_after_ticket = not_after_ticket
         self._score = score
+        self._recognizer_name = name
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
 
     def load(self) -> None:  # nothing to load: patterns are compiled in __init__
@@ -41,7 +42,7 @@ class GroupRecognizer(EntityRecognizer):
                 if span is None:
                     continue
                 out.append(RecognizerResult(entity, span[0], span[1], self._score, recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self._recognizer_name,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
         return out
 

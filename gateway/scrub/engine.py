@@ -72,8 +72,10 @@ def _nlp_engine(model: str) -> Any:
         """Presidio's spaCy engine, loading only what NER needs and never downloading."""
 
         def load(self) -> None:
-            self.nlp = {m["lang_code"]: spacy.load(m["model_name"], exclude=_ner_only_excludes(m["model_name"]))
-                        for m in self.models}
+            loaded: dict[str, Any] = {m["lang_code"]: spacy.load(m["model_name"],
+                                                                 exclude=_ner_only_excludes(m["model_name"]))
+                                      for m in self.models}
+            self.nlp = loaded  # type: ignore[assignment]
 
     engine = NerOnlySpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}],
                                    ner_model_configuration=NerModelConfiguration(labels_to_ignore=_IGNORED_LABELS))
