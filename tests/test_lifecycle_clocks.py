@@ -208,3 +208,19 @@ def test_a_failing_deadline_is_recorded_alerted_and_never_refired(tmp_path: Path
     assert any(a["action"] == "alert:deadline_failed" for a in rt.store.audit_entries())
     assert run_due(rt) == 0 and events(rt, esc_id).count("deadline_failed") == 1
     rt.close()
+
+
+def test_unclassified_vendor_mail_restarts_the_cadence_only(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 16, 15, 0, tzinfo=UTC))
+    rt, esc_id, subject = _offsite_acknowledged(tmp_path, clock)
+    before = pending(rt, esc_id)
+    clock.advance(2 * H)
+    note = offsite("Jamison here, just a quick note that I am looking at the logs.\n", subject=f"Re: {subject}",
+                   when=clock.now(), reply_to="<osd-20417-1@offsite.inc.co>", refs=["<osd-20417-1@offsite.inc.co>"],
+                   mid="<osd-note@offsite.inc.co>")
+    assert deliver(rt, note) == "processed"
+    after = pending(rt, esc_id)
+    assert rt.store.escalation(esc_id).state == "acknowledged"
+    assert after["resolve_due"] == before["resolve_due"]
+    assert after["update_due"] != before["update_due"]  # restarted from the vendor's note
+    rt.close()

@@ -82,6 +82,13 @@ def replan(rt: Runtime, esc: Escalation, event: str, anchor: str, at: datetime) 
     if esc.state in FINISHED or esc.state in VENDOR_CLOSED:
         store.cancel_deadlines(esc.id)
         return
+    if event == "vendor_message":
+        # Vendor mail we cannot classify is still word from the vendor: it restarts a running update cadence,
+        # and changes nothing else (an unrecognised note must not pass for an acknowledgement).
+        if any(d.kind == "update_due" for d in store.deadlines_for(esc.id, "pending")):
+            store.cancel_deadlines(esc.id, ["update_due"])
+            plan_update(rt, esc, pol, anchor, at)
+        return
     if esc.state in ("sent", "reopened"):
         store.cancel_deadlines(esc.id, list(MISSABLE[:3]) + list(WAITING_FOR_AGENT) + list(CONTACT))
         if pol.ack_hours is not None:
