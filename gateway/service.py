@@ -16,7 +16,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -33,7 +33,7 @@ from gateway.transport import Transport
 log = logging.getLogger("mailgate.service")
 
 T = TypeVar("T")
-TaskFactory = Callable[["Service"], Awaitable[None]]
+TaskFactory = Callable[["Service"], Coroutine[Any, Any, None]]
 EXTRA_TASKS: list[tuple[str, TaskFactory]] = []
 
 POLL_SECONDS_WITHOUT_WAIT = 2.0   # sources that cannot wait for mail (Maildir) are looked at this often
@@ -207,8 +207,8 @@ class Service:
                 loop.remove_signal_handler(sig)
             await self._close()
 
-    def _task_coroutines(self) -> list[tuple[str, Awaitable[None]]]:
-        coros: list[tuple[str, Awaitable[None]]] = [
+    def _task_coroutines(self) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        coros: list[tuple[str, Coroutine[Any, Any, None]]] = [
             ("mailbox", self.watch_mailbox()), ("outbox", self.send_outbox()), ("scheduler", self.schedule()),
             ("watchdog", self.watchdog())]
         coros += [(name, factory(self)) for name, factory in EXTRA_TASKS]

@@ -18,7 +18,7 @@ from gateway.service_setup import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="Run the gateway service (mailbox watcher, outbox sender, scheduler).",
                        description="Run the gateway service: watch the mailbox, handle each message, send the "
                        "outbox, run the clocks. SIGTERM stops it gracefully.")

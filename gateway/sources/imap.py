@@ -277,7 +277,7 @@ class ImapSource:
                 if time.monotonic() - began < INSTANT_SECONDS:
                     raise ConnectionLost("idle_check returned at once with nothing: socket closed")
         finally:
-            if self.client is client:
+            if self.client is not None and self.client is client:  # not when closed meanwhile
                 try:
                     client.idle_done()
                 except (OSError, IMAPClientError) as exc:

@@ -60,7 +60,7 @@ def test_sigkill_at_random_moments_during_a_burst_handles_everything_exactly_onc
         # Mail keeps arriving during the storm, so each kill lands on work in progress: storing, parsing and
         # scrubbing (the first message after a start loads the NLP model), or sending.
         append(dovecot, burst[k * chunk:(k + 1) * chunk])
-        time.sleep(rng.uniform(0.05, 3.5))  # the random kill moment
+        time.sleep(rng.uniform(0.05, 2.5))  # the random kill moment
         gw.kill()
         gw.start()
         gw.wait_ready()
