@@ -115,7 +115,10 @@ class Protection:
             return "ignore"
         if entity_type not in KEEPABLE:
             return "remove"
-        if self.keep.matches(entity_type, text[start:end]) or _inside(self.soft, start, end):
+        if self.keep.matches(entity_type, text[start:end]):
+            return "keep"
+        # A name said to be a patient's is never protected just for sitting on a kept line.
+        if entity_type != "PATIENT_NAME" and _inside(self.soft, start, end):
             return "keep"
         return "remove"
 
