@@ -126,10 +126,14 @@ class Scrubber:
         """Scrub several texts with one spaCy pass (nlp.pipe); the keep-list applies to all of them."""
         keepset = build_keep(keep, fields)
         out: list[ScrubResult] = []
-        for text, artifacts in self._nlp.process_batch(list(texts), "en", batch_size=batch_size):
-            results = self._analyzer.analyze(text, language="en", entities=self._entities,
-                                             nlp_artifacts=artifacts, score_threshold=self.threshold)
-            out.append(self._apply(text, results, keepset))
+        # Every new token string would otherwise stay in the vocabulary for the life of the daemon (RSS grows
+        # with each distinct message); strings added inside a memory zone are freed when it ends. Nothing
+        # spaCy-owned leaves this block: results are plain strings and offsets.
+        with self._nlp.get_nlp("en").memory_zone():
+            for text, artifacts in self._nlp.process_batch(list(texts), "en", batch_size=batch_size):
+                results = self._analyzer.analyze(text, language="en", entities=self._entities,
+                                                 nlp_artifacts=artifacts, score_threshold=self.threshold)
+                out.append(self._apply(text, results, keepset))
         return out
 
     def _apply(self, text: str, results: list[Any], keepset: Any) -> ScrubResult:
