@@ -153,3 +153,13 @@ def test_cli_unknown_model_is_a_config_error(tmp_path: Path, capsys: pytest.Capt
     code, out, err = _run_cli(["scrub", "--config", str(cfg), str(tmp_path / "t.txt")], capsys)
     assert code == 2 and out == ""
     assert "[scrub] model" in err and "no_such_model_xx" in err
+
+
+def test_vocabulary_does_not_grow_with_each_message(scrubber: Scrubber) -> None:
+    # A daemon scrubs mail for months: unseen tokens must not pile up in spaCy's string store.
+    strings = scrubber._nlp.get_nlp("en").vocab.strings
+    scrubber.scrub("warm up Zq0x1")
+    before = len(strings)
+    for i in range(20):
+        scrubber.scrub(f"Ticket note Qz{i}unseen{i * 7919} for chart {i * 104729}")
+    assert len(strings) == before
