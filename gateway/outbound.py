@@ -241,6 +241,21 @@ def _raw_id(rt: Runtime, cause_ref: str) -> int | None:
     return int(row["raw_id"]) if row is not None and row["raw_id"] is not None else None
 
 
+def original_fields(rt: Runtime, escalation: Escalation) -> EscalationFields | None:
+    """The labelled fields of the agent's escalation that opened this thread, so later mail (nudges, reopen
+    replies) keeps the same contact details. None once retention has purged the raw message."""
+    from gateway.parse import parse_message
+
+    rows = rt.store.messages_for_escalation(escalation.id)
+    first = next((r for r in rows if r["link_method"] == "created"), None) or next(
+        (r for r in rows if r["direction"] == "in" and r["vendor"] is None), None)
+    raw = rt.store.raw(int(first["raw_id"])) if first is not None and first["raw_id"] is not None else None
+    if raw is None or not raw.content:
+        return None
+    parsed = parse_message(raw.content)
+    return escalation_fields(rt, rt.rules[escalation.vendor], escalation, parsed)
+
+
 def _base_keep(rt: Runtime, escalation: Escalation) -> list[str]:
     values = [rt.config.gateway.address, escalation.end_user_email, escalation.agent_email,
               escalation.zendesk_ticket, escalation.vendor_ticket]
@@ -258,12 +273,13 @@ def send_on_thread(rt: Runtime, *, escalation: Escalation, kind: str, to: list[s
     dedupe = f"{kind}:{escalation.id}:{cause_ref}"
     try:
         keep_all = [*keep, *_base_keep(rt, escalation), *to]
-        subject_r, body_r = rt.scrubber.scrub_many([subject, body], keep=keep_all)
+        fields = original_fields(rt, escalation)
+        subject_r, body_r = rt.scrubber.scrub_many([subject, body], keep=keep_all, fields=fields)
         mid = make_message_id(rt.key, escalation.id, rt.domain)
         msg = build_message(from_addr=rt.config.gateway.address, from_name=rt.config.gateway.display_name, to=to,
                             subject=subject_r.text, body=body_r.text, message_id=mid, date=rt.clock.now(),
                             in_reply_to=in_reply_to, references=references, auto_submitted=auto_submitted)
-        _second_scan(rt, [subject_r.text, body_r.text], keep_all, None)
+        _second_scan(rt, [subject_r.text, body_r.text], keep_all, fields)
     except Exception as exc:  # fail closed
         _hold(rt, escalation, None, cause_ref, exc, kind=kind)
         return None
@@ -279,7 +295,8 @@ def send_to_agent(rt: Runtime, *, escalation: Escalation, to: str, subject: str,
     caller knows are not PHI (e.g. the vendor's configured phone numbers)."""
     keep = [*keep, *_base_keep(rt, escalation), to]
     try:
-        subject_r, body_r = rt.scrubber.scrub_many([subject, body], keep=keep)
+        subject_r, body_r = rt.scrubber.scrub_many([subject, body], keep=keep,
+                                                   fields=original_fields(rt, escalation))
         subject, body = subject_r.text, body_r.text
     except Exception as exc:
         raise_alert(rt.store, rt.config, rt.key, kind="scrub_failure", escalation_id=escalation.id,

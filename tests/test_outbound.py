@@ -35,6 +35,7 @@ def _ingest(rt: Runtime, raw: bytes, vendor: str, ticket: str, end_user: str | N
     pk = rt.store.record_message(raw_id=stored.id, direction="in", facts={})
     esc, _ = rt.store.create_escalation(zendesk_ticket=ticket, vendor=vendor, state="drafted",
                                         end_user_email=end_user, agent_email="maria.lopez@drchrono.com")
+    rt.store.link_message(pk, esc.id, "created")
     return esc, f"msg:{pk}"
 
 
@@ -191,7 +192,7 @@ def test_send_on_thread_reopen_looks_human_and_nudge_is_automatic(runtime: Runti
     common = dict(escalation=esc, to=["drchrono.support@id.me"], in_reply_to="<v2@id.me>",
                   references=["<root@example.org>"], subject="Re: DrChrono; 48213; dr.whitfield@lakesidefamilymed.com",
                   keep=[])
-    reopen = send_on_thread(runtime, kind="reopen", body="Still failing for patient Jane Doe, please reopen.",
+    reopen = send_on_thread(runtime, kind="reopen", body="Dr. Whitfield is back; patient Jane Doe still waits.",
                             auto_submitted=False, cause_ref="clock:1", **common)
     again = send_on_thread(runtime, kind="reopen", body="Still failing.", auto_submitted=False, cause_ref="clock:1",
                            **common)
@@ -203,6 +204,7 @@ def test_send_on_thread_reopen_looks_human_and_nudge_is_automatic(runtime: Runti
     assert r["In-Reply-To"] == "<v2@id.me>" and r["References"] == "<root@example.org> <v2@id.me>"
     assert r["Subject"] == "Re: DrChrono; 48213; dr.whitfield@lakesidefamilymed.com"
     assert "Jane Doe" not in _text(r)
+    assert "Dr. Whitfield is back" in _text(r)  # the end user's name, from the escalation that opened the thread
     [n] = _mail(runtime, "nudge")
     assert n["Auto-Submitted"] == "auto-generated"
 
