@@ -60,13 +60,23 @@ _IGNORED_LABELS = ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW",
                    "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"]
 
 
-def _nlp_engine(model: str) -> Any:
+def model_problem(model: str) -> str | None:
+    """For start-up checks: why [scrub] model cannot be loaded, or None. Cheap: loads nothing."""
     import spacy
+
+    if spacy.util.is_package(model) or Path(model).exists():
+        return None
+    return (f"[scrub] model: spaCy model {model!r} is not installed (nothing is downloaded at run time; "
+            "install its package)")
+
+
+def _nlp_engine(model: str) -> Any:
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-    if not (spacy.util.is_package(model) or Path(model).exists()):
-        raise ScrubConfigError(f"[scrub] model: spaCy model {model!r} is not installed (nothing is downloaded "
-                               "at run time; install its package)")
+    problem = model_problem(model)
+    if problem:
+        raise ScrubConfigError(problem)
+    import spacy
 
     class NerOnlySpacyNlpEngine(SpacyNlpEngine):
         """Presidio's spaCy engine, loading only what NER needs and never downloading."""
