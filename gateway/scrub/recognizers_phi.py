@@ -6,7 +6,7 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from gateway.scrub.base import GroupRecognizer, chain, has_digit, strip_trailing_punct
+from gateway.scrub.base import GroupRecognizer, has_digit, strip_trailing_punct
 
 MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -185,4 +185,3 @@ def street_address() -> GroupRecognizer:
 
 PHI_RECOGNIZERS = (patient_name, last_first_name, date_of_birth, patient_date, age_over_89, mrn, ssn,
                    insurance_id, accession_number, dicom_uid, hl7_segment, medication, diagnosis, street_address)
-_ = chain  # re-exported for recognizers that combine refine steps

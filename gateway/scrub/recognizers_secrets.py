@@ -3,8 +3,6 @@ card/DEA/licence/passport numbers, IP addresses and portal usernames. Registry i
 
 from __future__ import annotations
 
-import re
-
 from gateway.scrub.base import GroupRecognizer, chain, has_digit, strip_trailing_punct
 
 # Secrets read out over the phone arrive spelled: "seven three zero two".
@@ -149,4 +147,3 @@ def phone_number() -> list[GroupRecognizer]:
 
 SECRET_RECOGNIZERS = (support_pin, mfa_code, password, url_token, card_ending, dea_number, driver_license, passport,
                       ip_address, portal_username, phone_number)
-_ = re
