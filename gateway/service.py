@@ -20,7 +20,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_never,
+    wait_exponential_jitter,
+)
 
 from gateway import metrics, pipeline
 from gateway.outbox_sender import OutboxSender
@@ -40,6 +46,7 @@ POLL_SECONDS_WITHOUT_WAIT = 2.0   # sources that cannot wait for mail (Maildir) 
 OUTBOX_IDLE_SECONDS = 1.0         # the sender looks for retries that came due at least this often
 SHUTDOWN_GRACE_SECONDS = 30.0
 QUICK_FAILURE_SECONDS = 2.0
+ONCE_CONNECT_ATTEMPTS = 3         # --once gives up on an unreachable mailbox after this many tries
 
 
 def register_task(name: str, factory: TaskFactory) -> None:
@@ -132,9 +139,11 @@ class Service:
             finally:
                 await asyncio.to_thread(source.close)
 
-    async def _connect(self, source: WatchableSource) -> bool:
-        """Connect with tenacity backoff. False when asked to stop before a connection was made."""
+    async def _connect(self, source: WatchableSource, attempts: int | None = None) -> bool:
+        """Connect with tenacity backoff (forever, or `attempts` times, then raise). False when asked to stop
+        before a connection was made."""
         retrying = AsyncRetrying(wait=wait_exponential_jitter(initial=0.5, max=60, jitter=0.5),
+                                 stop=stop_after_attempt(attempts) if attempts else stop_never,
                                  retry=retry_if_exception_type(Exception), reraise=True,
                                  before_sleep=lambda state: log.warning(
                                      "mailbox connect failed; retrying",
@@ -194,8 +203,7 @@ class Service:
             loop.add_signal_handler(sig, self.request_stop)
         try:
             if self.once:
-                await self.run_once()
-                return 0
+                return await self.run_once()
             tasks = [asyncio.create_task(coro, name=name) for name, coro in self._task_coroutines()]
             self.notifier.ready("running")
             log.info("service ready", extra={"count": len(tasks)})
@@ -214,17 +222,23 @@ class Service:
         coros += [(name, factory(self)) for name, factory in EXTRA_TASKS]
         return coros
 
-    async def run_once(self) -> None:
-        """Handle what is waiting, fire due clocks, send what is due, and return."""
-        if isinstance(self.source, WatchableSource) and not await self._connect(self.source):
-            return
+    async def run_once(self) -> int:
+        """Handle what is waiting, fire due clocks, send what is due, and return 0; 1 when the mailbox could
+        not be reached (the clocks and the outbox are still handled)."""
+        code = 0
         try:
+            if isinstance(self.source, WatchableSource):
+                await self._connect(self.source, attempts=ONCE_CONNECT_ATTEMPTS)
             await self.mailbox_pass()
+        except Exception as exc:
+            log.error("mailbox unreachable", extra={"error_type": type(exc).__name__})
+            code = 1
         finally:
             if isinstance(self.source, WatchableSource):
                 await asyncio.to_thread(self.source.close)
         await self.in_worker(pipeline.run_due, self.rt)
         await self.drain_outbox()
+        return code
 
     async def _finish(self, tasks: list[asyncio.Task[None]]) -> None:
         """Let each task finish what it holds (the message in hand, the send in flight), then cancel."""

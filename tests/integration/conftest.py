@@ -67,9 +67,10 @@ class GatewayProcess:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
 
-    def run_once(self, *extra: str) -> int:
+    def run_once(self, *extra: str, env: dict[str, str] | None = None) -> int:
         done = subprocess.run([*MAILGATE, "run", "--config", str(self.config), "--once", *extra],
-                              capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+                              capture_output=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
+                              env={**os.environ, **(env or {})})
         (self.state_dir / "once.log").write_bytes(done.stdout + done.stderr)
         return done.returncode
 

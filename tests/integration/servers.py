@@ -51,10 +51,13 @@ def _port_open(port: int) -> bool:
 class Dovecot:
     """One Dovecot instance with one user and a Maildir, on a free loopback port (plain IMAP)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, tls: bool = False) -> None:
         self.root = Path(root or tempfile.mkdtemp(prefix="mailgate-dovecot-", dir="/tmp"))
         os.chmod(self.root, 0o755)
         self.port = free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
+        self.ca_file = make_self_signed(self.root) if tls else None
         self.proc: subprocess.Popen[bytes] | None = None
         if os.geteuid() == 0:
             self.mail_user, self.mail_group = "nobody", grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
@@ -86,7 +89,7 @@ base_dir = {self.root}/run
 state_dir = {self.root}/state
 instance_name = mailgate-test-{self.port}
 log_path = {self.root}/dovecot.log
-ssl = no
+{self._ssl_settings()}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -106,7 +109,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
 }}
 service stats {{
@@ -124,6 +128,11 @@ userdb {{
 }}
 """)
         self._chown_mail()
+
+    def _ssl_settings(self) -> str:
+        if not self.tls:
+            return "ssl = no"
+        return f"ssl = yes\nssl_cert = <{self.root}/cert.pem\nssl_key = <{self.root}/key.pem"
 
     def _chown_mail(self) -> None:
         if os.geteuid() != 0:
@@ -176,6 +185,35 @@ userdb {{
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def make_self_signed(directory: Path) -> Path:
+    """A certificate for "localhost" and 127.0.0.1 (cert.pem, key.pem); returns the path to trust."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    os.chmod(directory / "key.pem", 0o600)
+    return directory / "cert.pem"
 
 
 # -- the SMTP peer ----------------------------------------------------------------------------------------------
