@@ -37,6 +37,12 @@ class ScriptedClient:
     def noop(self) -> None:
         self.calls.append("noop")
 
+    def folder_status(self, folder: str, what: list[bytes]) -> dict[bytes, int]:
+        self.calls.append("status")
+        return {b"UIDNEXT": self.uidnext}
+
+    uidnext = 1
+
 
 @pytest.fixture
 def source(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -50,7 +56,14 @@ def source(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_new_mail_ends_the_wait(source):
     source.client = ScriptedClient([[], [(3, b"EXISTS")]])
     source.wait_for_mail(threading.Event())
-    assert source.client.calls == ["idle", "check", "check", "done"]
+    assert source.client.calls == ["status", "idle", "check", "check", "done"]
+
+
+def test_mail_that_arrived_during_the_last_pass_skips_idle(source):
+    source.client = ScriptedClient([])
+    source.client.uidnext = 8  # UIDs up to 7 exist; the last SEARCH knew of none
+    source.wait_for_mail(threading.Event())
+    assert source.client.calls == ["status"]
 
 
 @pytest.mark.parametrize("script", [[[(b"BYE", b"shutting down")]], ["eof"]])
@@ -64,7 +77,7 @@ def test_idle_is_reissued_after_idle_restart_seconds(source):
     source.cfg.idle_restart_seconds = 0
     source.client = ScriptedClient([])
     source.wait_for_mail(threading.Event())
-    assert source.client.calls == ["idle", "done"]
+    assert source.client.calls == ["status", "idle", "done"]
 
 
 def test_stop_leaves_idle(source):
@@ -72,7 +85,7 @@ def test_stop_leaves_idle(source):
     stop.set()
     source.client = ScriptedClient([])
     source.wait_for_mail(stop)
-    assert source.client.calls == ["idle", "done"]
+    assert source.client.calls == ["status", "idle", "done"]
 
 
 def test_without_idle_the_source_polls(source):

@@ -95,6 +95,7 @@ class ImapSource:
         self._to_mark: list[int] = []
         # Set by the service on shutdown: a long catch-up ends after the message in hand.
         self.stop = threading.Event()
+        self._highest_listed = 0  # the highest UID the last SEARCH knew of
 
     # -- connection -----------------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -143,6 +144,7 @@ class ImapSource:
         start = self._start_uid()
         # "n:*" always matches the highest UID even when it is below n; filter.
         uids = sorted(u for u in client.search(["UID", f"{start}:*"]) if u >= start)
+        self._highest_listed = max([start - 1, *uids])
         self._pass, self._done, self._to_mark = uids, set(), []
         try:
             for i in range(0, len(uids), UID_BATCH):
@@ -255,12 +257,19 @@ class ImapSource:
         (polling), or soon after `stop` is set. Raise ConnectionLost when the connection is dead."""
         try:
             if self.has_idle:
-                self._idle(stop)
+                if not self._arrived_since_search():
+                    self._idle(stop)
             else:
                 stop.wait(self.cfg.poll_seconds)
                 self._c().noop()
         except (OSError, IMAPClientError) as exc:
             raise ConnectionLost(type(exc).__name__) from exc
+
+    def _arrived_since_search(self) -> bool:
+        """Mail that arrived while the last pass ran was announced (EXISTS) in the answer to some other
+        command, where imapclient keeps it to itself, and IDLE will not announce it again: ask for UIDNEXT."""
+        status = self._c().folder_status(self.cfg.folder, [b"UIDNEXT"])
+        return int(status.get(b"UIDNEXT", 0)) - 1 > self._highest_listed
 
     def _idle(self, stop: threading.Event) -> None:
         client = self._c()
