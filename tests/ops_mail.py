@@ -5,8 +5,10 @@ it truly is. Messages are CRLF bytes, as a mailbox delivers them."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
+from gateway.config import Config, parse_config
 from gateway.runtime import Runtime
 
 PATIENT = "Philomena Quarrington"
@@ -91,3 +93,17 @@ agent_domains = ["drchrono.com"]
 {extra}
 """)
     return path
+
+
+AGENT_CONFIG = """\
+[gateway]
+address = "escalations@example.org"
+[trust]
+authserv_ids = ["mx.example.org"]
+agent_domains = ["drchrono.com"]
+"""
+
+
+def make_config(state_dir: Path, extra: str = "") -> Config:
+    """The agents' test configuration plus `extra` TOML (whole sections), with its state in `state_dir`."""
+    return parse_config(tomllib.loads(AGENT_CONFIG + extra), "<test>", state_dir, state_dir=str(state_dir))

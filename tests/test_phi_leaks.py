@@ -191,17 +191,16 @@ def test_the_formatters_themselves_refuse_phi_in_fields_and_arguments(logs: Capt
 
 def test_zendesk_failures_and_their_alerts_leak_nothing(tmp_path: Path, clock: ManualClock, logs: Captured,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import AGENT_CONFIG, make_config
     from fake_zendesk import FakeZendesk, Fault
 
     from gateway.zendesk import worker
 
     monkeypatch.setenv("MG_TEST_ZENDESK_TOKEN", "zd-token")
     with FakeZendesk(token="zd-token", tickets=(48213,)) as zendesk:
-        text = AGENT_CONFIG + (
+        text = (
             f'[zendesk]\nurl = "{zendesk.url}"\nemail = "bot@example.org"\napi_token = "${{MG_TEST_ZENDESK_TOKEN}}"\n'
             "max_attempts = 2\ntimeout_seconds = 5\n")
-        rt = Runtime.open(make_config(tmp_path / "zd", text), clock=clock)
+        rt = Runtime.open(m.make_config(tmp_path / "zd", text), clock=clock)
         try:
             rt.config.gateway.alert_address = "ops@example.org"
             assert m.store_and_process(rt, m.agent_escalation(), "good")[1] == "processed"

@@ -92,9 +92,8 @@ def test_unread_mail_and_waiting_outbox_rows_are_never_purged(runtime: Runtime, 
 
 
 def test_raw_days_zero_keeps_everything(tmp_path: Path, clock: ManualClock) -> None:
-    from conftest import AGENT_CONFIG, make_config
 
-    rt = Runtime.open(make_config(tmp_path / "s", AGENT_CONFIG + "[retention]\nraw_days = 0\n"), clock=clock)
+    rt = Runtime.open(m.make_config(tmp_path / "s", "[retention]\nraw_days = 0\n"), clock=clock)
     try:
         _escalate_and_send(rt)
         clock.advance(timedelta(days=3650))
