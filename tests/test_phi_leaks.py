@@ -21,7 +21,7 @@ import ops_mail as m
 import pytest
 from prometheus_client import generate_latest
 
-from gateway import lifecycle, metrics, pipeline
+from gateway import lifecycle, metrics, outbound, pipeline
 from gateway.clock import ManualClock
 from gateway.health import refresh_gauges
 from gateway.logs import SafeTextFormatter, journal_payload, setup_logging
@@ -138,8 +138,18 @@ def test_inbound_paths_leak_nothing(runtime: Runtime, logs: Captured, monkeypatc
     with monkeypatch.context() as patch:
         patch.setattr(lifecycle, "on_message", decide_blows_up)
         outcomes["decide_error"] = m.store_and_process(runtime, m.agent_escalation(48215), "e2")[1]
+    def scrub_blows_up(*_a: object, **_k: object) -> None:
+        raise RuntimeError(f"presidio choked on {m.PATIENT} {m.SSN} <{m.END_USER_EMAIL}>")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outbound, "_prepare_escalation", scrub_blows_up)
+        outcomes["scrub_error"] = m.store_and_process(runtime, m.agent_escalation(48216), "e3")[1]
     assert outcomes == {"good": "processed", "untrusted": "quarantined", "unknown": "quarantined",
-                        "unreadable": "quarantined", "parse_error": "quarantined", "decide_error": "quarantined"}
+                        "unreadable": "quarantined", "parse_error": "quarantined", "decide_error": "quarantined",
+                        "scrub_error": "processed"}
+    reasons = {r["reason"] for r in runtime.store.quarantine_items()}
+    assert reasons >= {"untrusted", "unknown_sender", "unreadable", "processing_error", "scrub_failure"}
+    assert any("scrub_failure" in t for t in _alerts(runtime)), "a held escalation raises an alert mail"
     assert '"error_type": "ValueError"' in logs.json.getvalue()  # the failure is logged, by type only
     _check_everything(runtime, logs)
 
