@@ -153,6 +153,6 @@ class OutboxSender:
             self.store.mark_dead(item.id, error[:500])
             if item.kind != "alert":  # an alert about a dead alert would loop
                 raise_alert(self.store, self.config, self.key, kind="dead_letter",
-                            text=f"Outbox message {item.id} ({item.kind}) was dead-lettered: {error[:300]}",
+                            text=f"Outbox message {item.id} ({item.kind}) was dead-lettered (see its outbox row).",
                             dedupe=f"dead:{item.id}", escalation_id=item.escalation_id)
         log.error("outbox dead letter", extra={"outbox_id": item.id, "kind": item.kind})
