@@ -73,10 +73,13 @@ authserv_ids = ["mx.example.org"]
 kind = "imap"
 [transport]
 kind = "smtp"
+[scrub]
+model = "no_such_spacy_model_xyz"
 """)
     code, _, err = _run(capsys, "--config", str(path), "--no-connect")
     assert code == 2
     assert "mailbox.imap.host" in err and "transport.smtp.host" in err
+    assert "scrub.model: spaCy model 'no_such_spacy_model_xyz' is not installed" in err
 
 
 def test_failed_connections_are_reported_exit_1_without_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str],

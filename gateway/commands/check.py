@@ -73,10 +73,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _service_problems(config: Config) -> list[ConfigError]:
-    """What `mailgate run` would refuse (keys required by the chosen mailbox/transport)."""
+    """What `mailgate run` would refuse: keys required by the chosen mailbox/transport, a scrub model that is
+    not installed (checked without loading it)."""
+    from gateway.scrub import model_problem
     from gateway.service_setup import service_config_problems
 
-    return service_config_problems(config)
+    problems = service_config_problems(config)
+    model = model_problem(config.scrub.model)
+    if model:
+        problems.append(ConfigError(config.source_file, "scrub.model", model.removeprefix("[scrub] model: ")))
+    return problems
 
 
 def _secret_values(obj: object) -> Iterator[str]:
