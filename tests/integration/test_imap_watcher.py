@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from conftest import assert_escalations_delivered_once, vendor_mail, wait_vendor_mail
@@ -60,8 +60,18 @@ def test_mail_that_arrived_while_down_is_handled_at_start_and_mailbox_is_kept(ma
 
 
 def _imap_children(dovecot) -> list[int]:  # type: ignore[no-untyped-def]
-    out = subprocess.run(["ps", "-o", "pid=,comm=", "-g", str(dovecot.proc.pid)], capture_output=True, text=True)
-    return [int(line.split()[0]) for line in out.stdout.splitlines() if line.split()[1] == "imap"]
+    """The per-connection `imap` processes of this Dovecot (same process group), from /proc (no procps)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        pgrp = int(text[text.rindex(")") + 2:].split()[2])
+        if comm == "imap" and pgrp == dovecot.proc.pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_connection_dropped_mid_idle_and_server_restart_lose_nothing(make_gateway, dovecot, smtp_peer):
