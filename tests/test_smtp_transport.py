@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import socket
+import ssl
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiosmtplib
 import pytest
@@ -16,6 +19,9 @@ from gateway.config import SmtpSection
 from gateway.config_schema import Secret
 from gateway.transport import PermanentSendError, TransientSendError
 from gateway.transport.smtp import SmtpTransport
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "integration"))
+from servers import make_self_signed  # noqa: E402
 
 MSG = b"From: a@example.org\r\nTo: v@example.net\r\nMessage-ID: <m1@example.org>\r\nSubject: t\r\n\r\nbody\r\n"
 
@@ -190,3 +196,51 @@ async def test_xoauth2_login_sends_the_bearer_token(oauth_peer):
 async def test_without_a_sent_folder_delivery_cannot_be_proven():
     cfg = SmtpSection(host="127.0.0.1", port=1, security="plain", auth="none")
     assert await SmtpTransport(cfg).already_delivered("<m1@example.org>") is None
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
+    ca = make_self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the transport trusts the system store; make it ours
+    return tmp_path
+
+
+def _tls_context(directory: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return ctx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_starttls(tls_files: Path):
+    handler, port = Peer(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=_tls_context(tls_files),
+                            require_starttls=True)
+    controller.start()
+    try:
+        t = _transport(port, security="starttls", host="localhost")
+        assert (await _send(t, ["v@example.net"])).accepted == ["v@example.net"]
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
+
+
+async def test_implicit_tls_and_an_untrusted_certificate_is_refused(tls_files: Path, monkeypatch):
+    handler, port = Peer(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=_tls_context(tls_files))
+    controller.start()
+    try:
+        t = _transport(port, security="tls", host="localhost")
+        assert (await _send(t, ["v@example.net"])).accepted == ["v@example.net"]
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls_files / "nothing.pem"))
+        (tls_files / "nothing.pem").write_text("")
+        with pytest.raises(TransientSendError, match="SMTPConnectError"):  # the TLS handshake fails
+            await _send(_transport(port, security="tls", host="localhost"), ["v@example.net"])
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
