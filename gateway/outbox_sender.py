@@ -3,8 +3,9 @@ permanent ones with an alert, and never sends a row twice.
 
 Never twice: a row whose earlier attempt may have reached the server is first checked with the transport's
 proof of delivery. For SMTP "may have reached" is narrow: the transport journals (durably, in the store) the
-moment it starts sending the message data and clears the note when the server answers with any code; only a
-note left standing (crash, timeout or dropped connection after the data went out) makes delivery uncertain.
+moment it starts sending the message data and clears the note only when the server refuses the data with a
+code; a note left standing (crash after the 250 but before 'sent' was committed, timeout or dropped
+connection after the data went out) makes delivery uncertain.
 Uncertain + proof found -> sent; proof of absence (authoritative Sent folder) -> send again; no way to tell ->
 held with an alert for an operator, never sent again automatically."""
 
@@ -48,7 +49,7 @@ class OutboxSender:
         with self.store.transaction():
             self.store.kv_set(_data_key(message_id), "1")
 
-    def data_answered(self, message_id: str) -> None:
+    def data_refused(self, message_id: str) -> None:
         with self.store.transaction():
             self.store.kv_set(_data_key(message_id), "0")
 

@@ -33,8 +33,9 @@ class DeliveryJournal(Protocol):
         """Committed before the message data goes out: from here a crash leaves delivery uncertain."""
         ...
 
-    def data_answered(self, message_id: str) -> None:
-        """The server answered the data with a code (any code): the outcome is known again."""
+    def data_refused(self, message_id: str) -> None:
+        """The server refused the data with a 4xx/5xx code: known not delivered. (After a 250 the note stays:
+        until the sender commits 'sent', a crash must still look like "maybe delivered".)"""
         ...
 
 
@@ -90,11 +91,9 @@ class SmtpTransport:
                 self.journal.data_started(message_id)
             data_sent = True
             await smtp.data(content)
-            if self.journal is not None:
-                self.journal.data_answered(message_id)
         except SMTPResponseException as exc:
             if data_sent and self.journal is not None:
-                self.journal.data_answered(message_id)  # the server refused the data: known not delivered
+                self.journal.data_refused(message_id)
             stage = "data" if data_sent else "envelope"
             raise _transient_or_permanent(exc.code, f"{stage} refused") from None
         except (SMTPServerDisconnected, SMTPException, OSError, TimeoutError) as exc:
