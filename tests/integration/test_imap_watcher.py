@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_escalations_delivered_once, vendor_mail, wait_vendor_mail
+from harness import assert_escalations_delivered_once, vendor_mail, wait_vendor_mail
 from imapclient import IMAPClient
 from servers import PASSWORD, USER, append, escalation_request, wait_until
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import assert_escalations_delivered_once, outbox_counts, wait_vendor_mail
+from harness import assert_escalations_delivered_once, outbox_counts, wait_vendor_mail
 from servers import append, escalation_request, wait_until
 
 pytestmark = pytest.mark.integration

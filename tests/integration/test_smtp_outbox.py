@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_escalations_delivered_once, outbox_counts, vendor_mail, wait_vendor_mail
+from harness import assert_escalations_delivered_once, outbox_counts, vendor_mail, wait_vendor_mail
 from servers import append, escalation_request, wait_until
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import GatewayProcess, assert_escalations_delivered_once
+from harness import GatewayProcess, assert_escalations_delivered_once
 from servers import Dovecot, SmtpPeer, append, escalation_request, gateway_config
 
 pytestmark = pytest.mark.integration
