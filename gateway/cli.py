@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from gateway.config import ConfigInvalid
+from gateway.rules import RuleError
 
 # Order is the order --help lists them in.
 COMMANDS = ["run", "check", "demo", "explain", "scrub", "replay", "status", "show", "reopen", "audit",
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigInvalid as exc:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except RuleError as exc:
+        print(f"rules error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:
         return EXIT_OK

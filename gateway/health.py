@@ -195,16 +195,3 @@ async def serve_health(service: Service) -> None:
         await service.stopping.wait()
     finally:
         server.stop()
-
-
-def _register() -> None:
-    from gateway import retention, service
-
-    names = {name for name, _ in service.EXTRA_TASKS}
-    if "health" not in names:
-        service.register_task("health", serve_health)
-    if "retention" not in names:
-        service.register_task("retention", retention.purge_task)
-
-
-_register()

@@ -1,5 +1,5 @@
 """The pipeline: source -> store raw (commit) -> acknowledge -> analyze -> decide + queue side effects (one
-transaction per message). One catch-all per message: a failure quarantines that message and the rest go on."""
+atomic unit per message). One catch-all per message: a failure quarantines that message and the rest go on."""
 
 from __future__ import annotations
 
@@ -34,12 +34,18 @@ def ingest(rt: Runtime, source: MessageSource) -> int:
     return stored
 
 
+# Messages handled per commit. Each message still runs in its own savepoint, so one that fails rolls back
+# alone; grouping only saves the fsync per message that bounds catch-up speed on a real disk.
+GROUP_COMMIT = 50
+
+
 def process_pending(rt: Runtime) -> int:
-    handled = 0
-    for raw_id in rt.store.pending_raw_ids():
-        process_raw(rt, raw_id)
-        handled += 1
-    return handled
+    pending = rt.store.pending_raw_ids()
+    for start in range(0, len(pending), GROUP_COMMIT):
+        with rt.store.transaction():
+            for raw_id in pending[start:start + GROUP_COMMIT]:
+                process_raw(rt, raw_id)
+    return len(pending)
 
 
 def process_raw(rt: Runtime, raw_id: int) -> str:

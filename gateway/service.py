@@ -35,6 +35,7 @@ from gateway.sdnotify import Notifier
 from gateway.sources import MessageSource
 from gateway.store import Store
 from gateway.transport import Transport
+from gateway.zendesk.worker import drain as zendesk_drain
 
 log = logging.getLogger("mailgate.service")
 
@@ -238,6 +239,7 @@ class Service:
                 await asyncio.to_thread(self.source.close)
         await self.in_worker(pipeline.run_due, self.rt)
         await self.drain_outbox()
+        await zendesk_drain(self.rt)  # nothing else uses the store now, so the runtime's connection will do
         return code
 
     async def _finish(self, tasks: list[asyncio.Task[None]]) -> None:

@@ -4,10 +4,9 @@ transport, after checking the keys they need (a missing one refuses the start, n
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import logging
 
+from gateway import oauth
 from gateway.config import Config, ConfigError
 from gateway.sources import MessageSource
 from gateway.sources.imap import ImapSource, SentFolder
@@ -16,12 +15,10 @@ from gateway.store import Store
 from gateway.transport import Transport
 from gateway.transport.file import FileTransport
 from gateway.transport.smtp import SmtpTransport
-from gateway.xoauth2 import TokenProvider, provider_from_config
+from gateway.xoauth2 import TokenProvider
 
 log = logging.getLogger("mailgate.service")
 
-# Modules that register extra service tasks (metrics / health) when they exist.
-PLUGINS = ("gateway.health",)
 
 
 def service_config_problems(config: Config) -> list[ConfigError]:
@@ -56,11 +53,7 @@ def token_provider(config: Config) -> TokenProvider | None:
     """[oauth]: a token file or command (gateway.xoauth2), or client credentials (gateway.oauth, msal)."""
     if config.oauth is None:
         return None
-    if importlib.util.find_spec("gateway.oauth") is None:
-        return provider_from_config(config.oauth.token_file, config.oauth.token_command)
-    module = importlib.import_module("gateway.oauth")
-    built: TokenProvider | None = module.token_provider(config.oauth, config.state_path)
-    return built
+    return oauth.token_provider(config.oauth, config.state_path)
 
 
 def build_source(config: Config, store: Store, tokens: TokenProvider | None, dry_run: bool) -> MessageSource:
@@ -79,7 +72,14 @@ def build_transport(config: Config, tokens: TokenProvider | None) -> Transport:
     return SmtpTransport(config.transport.smtp, tokens, sent)
 
 
-def load_plugins() -> None:
-    for name in PLUGINS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+def register_service_tasks() -> None:
+    """The long-lived tasks beside mailbox, outbox, scheduler and watchdog: the metrics/health server, the
+    retention purge and the Zendesk worker. Registered once, explicitly."""
+    from gateway import health, retention, service
+    from gateway.zendesk.worker import zendesk_task
+
+    known = {name for name, _ in service.EXTRA_TASKS}
+    for name, factory in (("health", health.serve_health), ("retention", retention.purge_task),
+                          ("zendesk", zendesk_task)):
+        if name not in known:
+            service.register_task(name, factory)

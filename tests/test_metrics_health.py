@@ -136,8 +136,10 @@ def test_the_service_runs_the_endpoint_as_a_task_until_it_stops(runtime: Runtime
 
     from gateway import service
     from gateway.health import serve_health
+    from gateway.service_setup import register_service_tasks
 
-    assert {"health", "retention"} <= {name for name, _ in service.EXTRA_TASKS}
+    register_service_tasks()
+    assert {"health", "retention", "zendesk"} <= {name for name, _ in service.EXTRA_TASKS}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -92,3 +92,18 @@ def test_store_is_a_plain_sqlite_file_on_disk(tmp_path: Path) -> None:
     Store(tmp_path).close()
     db = sqlite3.connect(tmp_path / "mailgate.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_failed_inner_unit_rolls_back_alone(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction():
+        store.create_escalation(zendesk_ticket="1", vendor="idme", state="sent")
+        try:
+            with store.transaction():
+                store.create_escalation(zendesk_ticket="2", vendor="idme", state="sent")
+                raise RuntimeError("this message is bad")
+        except RuntimeError:
+            pass
+        store.create_escalation(zendesk_ticket="3", vendor="idme", state="sent")
+    assert [e.zendesk_ticket for e in store.list_escalations()] == ["1", "3"]
+    store.close()

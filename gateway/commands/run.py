@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from gateway.config import ConfigInvalid
+from gateway.lifecycle.policy import check_policies
 from gateway.logs import setup_logging
 from gateway.runtime import Runtime, add_common_options, config_from_args
 from gateway.service import Service
 from gateway.service_setup import (
     build_source,
     build_transport,
-    load_plugins,
+    register_service_tasks,
     service_config_problems,
     token_provider,
 )
@@ -43,9 +45,14 @@ def run(args: argparse.Namespace) -> int:
     tokens = token_provider(config)
     rt = Runtime.open(config)
     try:
+        clock_problems = check_policies(rt.rules, config)
+        if clock_problems:  # an invalid clock policy refuses the start, naming the key
+            for problem in clock_problems:
+                print(f"rules error: {problem}", file=sys.stderr)
+            return 2
         source = build_source(config, rt.store, tokens, config.gateway.dry_run)
         transport = build_transport(config, tokens)
-        load_plugins()
+        register_service_tasks()
         service = Service(rt, source, transport, once=args.once, dry_run=config.gateway.dry_run,
                           scheduler_seconds=args.scheduler_seconds)
         return asyncio.run(service.run())

@@ -80,13 +80,24 @@ class StoreCore:
     # -- transactions ---------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit: a state change and the side effects it queues commit together. Nests."""
+        """One atomic unit: a state change and the side effects it queues commit together.
+
+        Nested calls are SAVEPOINTs: an inner unit that fails is rolled back alone and its exception goes on
+        to the caller, which may handle it (the pipeline does, to commit many messages in one transaction
+        while one bad message still rolls back on its own)."""
         if self._depth:
+            name = f"sp{self._depth}"
+            self.db.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
                 yield
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                raise
             finally:
                 self._depth -= 1
+            self.db.execute(f"RELEASE {name}")
             return
         self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1

@@ -18,13 +18,17 @@ update together, so a found marker also means the fields and tags went through.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.alerts import raise_alert
 from gateway.clock import iso
 from gateway.runtime import Runtime
+from gateway.store import Store
 from gateway.store.zendesk_jobs import ZendeskJob
 from gateway.zendesk.client import (
     ZendeskAuthError,
@@ -36,6 +40,9 @@ from gateway.zendesk.client import (
 from gateway.zendesk.fields import custom_fields, ticket_tags
 from gateway.zendesk.notes import marker_for, render_note
 from gateway.zendesk.queue import vendor_display_name
+
+if TYPE_CHECKING:
+    from gateway.service import Service
 
 log = logging.getLogger("mailgate.zendesk")
 
@@ -234,3 +241,26 @@ def next_due(rt: Runtime) -> str | None:
 
 
 __all__ = ["backoff_seconds", "carry_out", "drain", "next_due", "paused_until"]
+
+
+POLL_SECONDS = 5.0  # how often the service looks for due jobs
+
+
+async def zendesk_task(service: Service) -> None:
+    """The service task: drain due jobs until the service stops. It uses a store connection of its own,
+    because the pipeline thread owns the runtime's."""
+    rt = service.rt
+    if rt.config.zendesk is None:
+        return  # jobs stay 'local'; nothing to carry out
+    store = Store(rt.config.state_path, clock=rt.clock)
+    own = dataclasses.replace(rt, store=store)
+    try:
+        while not service.stopping.is_set():
+            try:
+                await drain(own)
+            except Exception as exc:  # one failed pass is retried at the next; the service carries on
+                log.exception("zendesk pass failed", extra={"error_type": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(service.stopping.wait(), timeout=POLL_SECONDS)
+    finally:
+        store.close()
