@@ -176,6 +176,8 @@ def main() -> int:
     ratio = mine["total_s"] / stock["total_s"]
     print(f"  wall time incl. start-up, mailgate / stock: {ratio:.2f}  (target <= 0.50)")
     print(f"RSS with the engine loaded: {mine['rss_mb']:.0f} MB  (target <= 300 MB)")
+    if not args.messages:
+        return 0
     growth = 100 * (mine["rss_after_mb"] - mine["rss_before_mb"]) / mine["rss_before_mb"]
     print(f"RSS over {args.messages} scrubbed messages: {mine['rss_before_mb']:.0f} MB -> "
           f"{mine['rss_after_mb']:.0f} MB ({growth:+.1f}%, target <= +10%)")
