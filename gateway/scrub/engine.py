@@ -12,7 +12,7 @@ from typing import Any
 from gateway.fields import EscalationFields
 from gateway.scrub.labels import label
 from gateway.scrub.offline import make_tldextract_offline
-from gateway.scrub.protect import build_keep, mask_for_ner, protection
+from gateway.scrub.protect import build_keep, protection
 
 
 class ScrubConfigError(Exception):
@@ -139,11 +139,8 @@ class Scrubber:
         # Every new token string would otherwise stay in the vocabulary for the life of the daemon (RSS grows
         # with each distinct message); strings added inside a memory zone are freed when it ends. Nothing
         # spaCy-owned leaves this block: results are plain strings and offsets.
-        texts = list(texts)
-        masked = [mask_for_ner(t, keepset) for t in texts]
         with self._nlp.get_nlp("en").memory_zone():
-            batches = self._nlp.process_batch(masked, "en", batch_size=batch_size)
-            for text, (_, artifacts) in zip(texts, batches, strict=True):
+            for text, artifacts in self._nlp.process_batch(list(texts), "en", batch_size=batch_size):
                 results = self._analyzer.analyze(text, language="en", entities=self._entities,
                                                  nlp_artifacts=artifacts, score_threshold=self.threshold)
                 out.append(self._apply(text, results, keepset))

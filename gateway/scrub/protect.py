@@ -138,23 +138,3 @@ def protection(text: str, keep: KeepSet) -> Protection:
             pos += len(needle)
     return Protection(hard, soft, keep)
 
-
-def mask_for_ner(text: str, keep: KeepSet) -> str:
-    """The text NER reads: kept contact values (those with a digit or an @, or of three words or more) blanked
-    to spaces of the same length, so offsets do not move. A name found inside them would be kept anyway, and
-    NER time grows with the number of tokens. Short values (a bare name) stay, so NER still sees "Jane" in
-    "Jane Whitfield" when only "Whitfield" is kept."""
-    chars: list[str] | None = None
-    lowered = text.lower()
-    for phrase in keep.phrases:
-        if not (any(c.isdigit() or c == "@" for c in phrase) or len(phrase.split()) >= 3):
-            continue
-        needle, pos = phrase.lower(), 0
-        while (pos := lowered.find(needle, pos)) >= 0:
-            chars = chars if chars is not None else list(text)
-            for i in range(pos, pos + len(needle)):
-                if chars[i] not in "\r\n":
-                    chars[i] = " "
-            pos += len(needle)
-    return text if chars is None else "".join(chars)
-
