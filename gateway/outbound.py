@@ -9,6 +9,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gateway.alerts import raise_alert
 from gateway.checks import describe, missing_fields
@@ -103,19 +104,27 @@ def _prepare_escalation(rt: Runtime, rule: VendorRule, escalation: Escalation, p
     to = [vendor_address(rule, rt.config.vendor(rule.name).address)]
     keep = _base_keep(rt, escalation) + to
     texts, binaries, withheld = _attachments(rt, rule, parsed)
+    outgoing = texts + binaries
     results = scrubber.scrub_many([parsed.new_text or parsed.text, parsed.subject or "",
-                                   *[t.content.decode("utf-8", "replace") for t in texts]], keep=keep, fields=fields)
-    body_r, subject_r, att_rs = results[0], results[1], results[2:]
+                                   *[t.content.decode("utf-8", "replace") for t in texts],
+                                   *[a.filename for a in outgoing]], keep=keep, fields=fields)
+    body_r, subject_r = results[0], results[1]
+    att_rs, name_rs = results[2:2 + len(texts)], results[2 + len(texts):]
     subject = vendor_subject(rt, escalation, subject_r.text)
     attachments = [OutAttachment(t.filename, t.content_type, r.text.encode()) for t, r in zip(texts, att_rs,
                                                                                              strict=True)]
+    attachments += binaries
+    for i, (att, name_r) in enumerate(zip(attachments, name_rs, strict=True)):
+        if name_r.findings:  # "jane_doe_mri.png": the name goes, the extension stays
+            att.filename = f"attachment-{i + 1}{Path(att.filename).suffix}"
     body = vendor_body(rule, zendesk_ticket=escalation.zendesk_ticket, description=body_r.text, fields=fields,
                        withheld=len(withheld))
     mid = make_message_id(rt.key, escalation.id, rt.domain)
     msg = build_message(from_addr=rt.config.gateway.address, from_name=rt.config.gateway.display_name, to=to,
                         subject=subject, body=body, message_id=mid, date=rt.clock.now(),
-                        attachments=attachments + binaries)
-    _second_scan(rt, [subject, body, *[a.content.decode("utf-8", "replace") for a in attachments]], keep, fields)
+                        attachments=attachments)
+    _second_scan(rt, [subject, body, *[a.content.decode("utf-8", "replace") for a in attachments[:len(texts)]],
+                      *[a.filename for a in attachments]], keep, fields)
     categories: Counter[str] = Counter()
     for r in results:
         categories.update(_category_counts(r))

@@ -159,13 +159,14 @@ def _with_attachments(raw: bytes, parts: list[tuple[str, str, bytes]]) -> bytes:
 def test_text_attachment_scrubbed_image_withheld_and_agent_told(runtime: Runtime) -> None:
     raw = _with_attachments(_raw("01-agent-idme.eml"), [
         ("console.txt", "text/plain", b"pt Jane Doe DOB 04/12/1961 error IDME-403\n"),
+        ("patient Mary Smith.txt", "text/plain", b"nothing here\n"),
         ("screen.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)])
     esc, cause, analysis = _idme(runtime, raw)
     outcome = send_escalation(runtime, escalation=esc, analysis=analysis, cause_ref=cause)
     assert outcome.sent
     [vendor] = _mail(runtime, "escalation")
     atts = {p.get_filename(): p for p in vendor.iter_attachments()}
-    assert list(atts) == ["console.txt"]
+    assert list(atts) == ["console.txt", "attachment-2.txt"]  # a file name naming a patient is replaced
     att_text = atts["console.txt"].get_content()
     assert "Jane Doe" not in att_text and "04/12/1961" not in att_text and "IDME-403" in att_text
     note = _text(_mail(runtime, "agent_note")[0])
