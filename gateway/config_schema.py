@@ -111,7 +111,7 @@ def _convert(value: Any, tp: Any, key: str, ctx: _Ctx) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             ctx.error(key, "expected a table")
-            return tp()
+            return None
         return build(tp, value, ctx, key)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -20,7 +20,7 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("audit", help="Print the audit trail.",
                        description="Print every action the gateway took and every command it obeyed: when, who, "
                        "what, on what, and the message, deadline or command that caused it.")

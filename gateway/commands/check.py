@@ -22,7 +22,7 @@ from gateway.runtime import add_common_options, config_from_args
 Result = tuple[bool, str]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="Validate the configuration and rules; test connections (sends nothing).",
                        description="Reports every configuration error at once (exit 2), checks the vendor rules, "
                        "then connects to the configured IMAP, SMTP and Zendesk and reports each (exit 1 when one "

@@ -11,7 +11,7 @@ from gateway.demo.report import quarantine_lines
 from gateway.demo.story import story
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="Run a sample mailbox (ID.me and OffSite escalations) through the gateway.",
                        description="Copies a sample mailbox into a fresh Maildir under a temporary state "
                        "directory, runs the pipeline with the file outbox on a simulated clock (deadlines fire "

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("explain",
                        help="Show how the gateway reads each message: vendor, event, tickets, guards, trust.",
                        description="For each FILE (a raw message), in order: vendor, event, tickets, guards, "

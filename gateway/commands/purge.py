@@ -9,7 +9,7 @@ from gateway.retention import purge_due
 from gateway.runtime import Runtime, add_common_options, config_from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("purge", help="Remove raw message content older than the retention age.",
                        description="Removes the content of raw mail and of sent outbox rows older than "
                        "[retention] raw_days; keeps the facts (messages, events, links, outbox metadata).")

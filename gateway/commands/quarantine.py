@@ -19,7 +19,7 @@ from gateway.runtime import Runtime, add_common_options, config_from_args
 NEEDS_FORCE = ("scrub_failure",)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("quarantine", help="List, show, release or drop messages the gateway set aside.",
                        description="List, show, release or drop messages the gateway set aside (unreadable, "
                        "untrusted, unknown_sender, too_large, scrub_failure, scrub_residue, processing_error).")

@@ -11,7 +11,7 @@ from gateway.lifecycle.reopen import reopen_ticket
 from gateway.runtime import Runtime, add_common_options, config_from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("reopen", help="Reply on the vendor's thread to reopen a closed vendor ticket.",
                        description="Reply on the vendor's thread (threaded to its closing message, its subject "
                        "and ticket token kept) so that the vendor reopens a ticket it closed as unreachable or for "

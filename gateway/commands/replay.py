@@ -13,7 +13,7 @@ from gateway.sources.maildir import DirectorySource
 from gateway.transport.file import FileTransport
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("replay", help="Import historical mail from Maildirs, directories or .eml files.",
                        description="Stores and handles each message once (re-running skips what was seen). "
                        "Historical mail never reaches a vendor: what it would send goes to the file outbox.")

@@ -20,7 +20,7 @@ from gateway.service_setup import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="Run the gateway service (mailbox watcher, outbox sender, scheduler).",
                        description="Run the gateway service: watch the mailbox, handle each message, send the "
                        "outbox, run the clocks. SIGTERM stops it gracefully.")

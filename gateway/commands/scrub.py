@@ -8,7 +8,7 @@ import json
 import sys
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("scrub", help="Scrub PHI and unneeded PII from text, as the gateway does before sending.",
                        description="Scrub PHI and unneeded PII from each FILE (or - for standard input), keeping "
                        "the escalation's own contact fields (End user, Sign-up email, Phone, Alternate contact, "

@@ -10,7 +10,7 @@ from gateway.demo.report import escalation_block, status_row, timeline
 from gateway.runtime import Runtime, add_common_options, config_from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="Show an escalation's timeline.", description="Show the escalations of a "
                        "Zendesk ticket: mail seen and sent, state changes with their causes (message, deadline, "
                        "command), Zendesk notes, and the deadlines still pending.")

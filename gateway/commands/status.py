@@ -10,7 +10,7 @@ from gateway.lifecycle.states import OPEN
 from gateway.runtime import Runtime, add_common_options, config_from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("status", help="List open escalations.", description="List open escalations: Zendesk "
                        "ticket, vendor, vendor ticket, state, priority, the next deadline and what happens then. "
                        "Escalations the vendor closed (unreachable, no response) stay listed: they can be reopened.")

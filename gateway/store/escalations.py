@@ -55,7 +55,8 @@ class EscalationStore(StoreCore):
         fields["vendor_ticket"] = self.current_vendor_ticket(row["id"])
         return Escalation(**fields)
 
-    def create_escalation(self, *, zendesk_ticket: str, vendor: str, state: str, **extra: Any) -> tuple[Escalation, bool]:
+    def create_escalation(self, *, zendesk_ticket: str, vendor: str, state: str,
+                          **extra: Any) -> tuple[Escalation, bool]:
         """Create, or return the existing escalation for (Zendesk ticket, vendor). Returns (row, created)."""
         bad = set(extra) - _UPDATABLE
         if bad:

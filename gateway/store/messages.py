@@ -34,8 +34,8 @@ class MessageStore(StoreCore):
         digest = hashlib.sha256(content).hexdigest()
         with self.transaction():
             cur = self._exec(
-                "INSERT OR IGNORE INTO raw_messages (sha256, message_id, source, source_key, size, content, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO raw_messages"
+                " (sha256, message_id, source, source_key, size, content, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (digest, message_id, source, source_key, len(content), content, self.now()),
             )
             created = cur.rowcount == 1

@@ -60,7 +60,7 @@ class OutboxStore(StoreCore):
         return [_item(r) for r in rows]
 
     def outbox_items(self, escalation_id: int | None = None, status: str | None = None) -> list[OutboxItem]:
-        sql, params = "SELECT * FROM outbox WHERE 1=1", []
+        sql, params = "SELECT * FROM outbox WHERE 1=1", list[object]()
         if escalation_id is not None:
             sql += " AND escalation_id = ?"
             params.append(escalation_id)
