@@ -107,3 +107,14 @@ def test_a_failed_inner_unit_rolls_back_alone(tmp_path: Path) -> None:
         store.create_escalation(zendesk_ticket="3", vendor="idme", state="sent")
     assert [e.zendesk_ticket for e in store.list_escalations()] == ["1", "3"]
     store.close()
+
+
+def test_holds_without_a_message_or_outbox_row_are_not_collapsed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = store.quarantine_add(reason="scrub_failure", detail="nudge for escalation 1")
+    second = store.quarantine_add(reason="scrub_failure", detail="reopen for escalation 2")
+    assert first != second
+    raw, _ = store.add_raw(b"Subject: x\r\n\r\ny", "replay", "k", None)
+    assert store.quarantine_add(reason="unreadable", raw_id=raw.id) == store.quarantine_add(reason="unreadable",
+                                                                                             raw_id=raw.id)
+    store.close()

@@ -41,8 +41,11 @@ class OpsStore(StoreCore):
                        outbox_id: int | None = None) -> int:
         """Set an item aside once (a second call for the same held item returns its id). Audited here, so
         every caller's quarantine is on the trail with the message or outbox row that caused it."""
-        existing = self._one("SELECT id FROM quarantine WHERE raw_id IS ? AND outbox_id IS ? AND status = 'held'",
-                             (raw_id, outbox_id))
+        # Dedupe only on a real item: holds with neither a message nor an outbox row are distinct events.
+        existing = None
+        if raw_id is not None or outbox_id is not None:
+            existing = self._one("SELECT id FROM quarantine WHERE raw_id IS ? AND outbox_id IS ? AND status = 'held'",
+                                 (raw_id, outbox_id))
         if existing is not None:
             return int(existing[0])
         cur = self._exec("INSERT INTO quarantine (raw_id, outbox_id, reason, detail, created_at)"
