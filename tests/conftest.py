@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,10 @@ agent_domains = ["drchrono.com"]
 """
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# The real-server fixtures (the `dovecot` fixture) live in tests/integration/servers.py.
+sys.path.insert(0, str(Path(__file__).parent / "integration"))
+pytest_plugins = ["servers"]
 
 
 def make_config(state_dir: Path, text: str = AGENT_CONFIG) -> Config:

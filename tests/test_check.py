@@ -4,9 +4,7 @@ connections to IMAP, SMTP and Zendesk reported one line each (exit 1 on a failur
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from gateway.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent / "integration"))
 from fake_zendesk import FakeZendesk  # noqa: E402
-from servers import DOVECOT, PASSWORD, USER, Dovecot, SmtpPeer, free_port  # noqa: E402
+from servers import PASSWORD, USER, Dovecot, SmtpPeer, free_port  # noqa: E402
 
 IMAP_SECRET = "imap-Pa55word-that-must-never-print"
 SMTP_SECRET = "smtp-Pa55word-that-must-never-print"
@@ -137,16 +135,6 @@ authserv_ids = ["mx.example.org"]
     assert "make it 0700" in out  # the state directory holds raw mail: a loose mode is called out
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    if not (shutil.which("dovecot") or os.path.exists(DOVECOT)):
-        pytest.skip("dovecot is not installed (make sysdeps installs it)")
-    server = Dovecot()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 def _live_config(tmp_path: Path, dovecot: Dovecot, peer: SmtpPeer, zendesk: FakeZendesk, password: str) -> Path:

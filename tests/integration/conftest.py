@@ -3,26 +3,12 @@ Helpers live in harness.py and servers.py (import them from there, not from this
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from harness import GatewayProcess
-from servers import DOVECOT, Dovecot, SmtpPeer, gateway_config
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    if not (shutil.which("dovecot") or os.path.exists(DOVECOT)):
-        pytest.skip("dovecot is not installed (make sysdeps installs it)")
-    server = Dovecot()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
+from servers import Dovecot, SmtpPeer, gateway_config
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "gateway", "gateway-test-password"
@@ -356,3 +358,17 @@ def gateway_config(dovecot: Dovecot, peer: SmtpPeer, state_dir: Path, **extra: s
     path = state_dir / "config.toml"
     path.write_text("".join(f"[{name}]\n{body}\n\n" for name, body in sections.items()))
     return path
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A real Dovecot on a free loopback port. `make test` installs it; a missing server is a failure, not a
+    skip, so that a run without it can never look green."""
+    if not (shutil.which("dovecot") or os.path.exists(DOVECOT)):
+        pytest.fail("dovecot is not installed: run `make sysdeps` (make test does it)")
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
