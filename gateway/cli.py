@@ -14,7 +14,7 @@ from gateway.rules import RuleError
 COMMANDS = ["run", "check", "demo", "explain", "scrub", "replay", "status", "show", "reopen", "audit",
             "quarantine", "purge"]
 
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
