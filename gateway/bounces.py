@@ -212,7 +212,7 @@ def _own_parts(msg: Message) -> list[Message]:
 
 def _flufl(msg: Message, report: BounceReport, exclude: set[str]) -> None:
     try:
-        from flufl.bounce import all_failures  # lazy: most mail is not a bounce
+        from gateway.bounce_detectors import all_failures  # lazy: most mail is not a bounce
         temporary, permanent = all_failures(msg)
     except Exception:
         return
