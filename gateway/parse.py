@@ -23,6 +23,7 @@ import email.policy
 import email.utils
 import hashlib
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -177,13 +178,32 @@ def _simple(text: str) -> bool:
             and ("<" not in text or text.count("@") == text.count("<")))
 
 
+# The commonest address forms, read without the stdlib's tokenizer: "user@host" and "Plain Name <user@host>"
+# with atoms only. Anything else (dots or commas in names, quoted local parts, folding) goes to the stdlib.
+_ATOM_ADDR = r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+_BARE = re.compile(r"[ \t]*" + _ATOM_ADDR + r"[ \t]*\Z")
+_NAMED = re.compile(r"[ \t]*([A-Za-z0-9_'-]+(?: [A-Za-z0-9_'-]+)*)?[ \t]*<" + _ATOM_ADDR + r">[ \t]*\Z")
+
+
+def _plain_pairs(text: str) -> list[tuple[str, str]] | None:
+    pairs: list[tuple[str, str]] = []
+    for piece in text.split(","):
+        if m := _BARE.match(piece):
+            pairs.append(("", m.group(1)))
+        elif m := _NAMED.match(piece):
+            pairs.append((m.group(1) or "", m.group(2)))
+        else:
+            return None
+    return pairs
+
+
 def _addresses(p: ParsedMessage, name: str, charset: str | None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for text in p.raw_values(name):
         if not text.isascii():
             text = repair_8bit(text, charset)  # raw 8-bit first; encoded names are decoded by the scanner
         try:
-            pairs = (email.utils.getaddresses([text]) if _simple(text)
+            pairs = (_plain_pairs(text) or email.utils.getaddresses([text]) if _simple(text)
                      else get_addresses(text, defects=[], decode_names=True))
         except Exception:
             pairs = email.utils.getaddresses([text])
@@ -234,6 +254,11 @@ def _guessed_charset(msg: Message) -> str | None:
 
 
 def _filename(part: Message, charset: str | None) -> str:
+    # get_filename and get_param("name") both read only these two headers' parameters: no "name" in them,
+    # no file name (RFC 2231 "filename*0*=" still contains it). Parsing the parameters is the costly part.
+    params = f"{part.get('Content-Disposition', '')}{part.get('Content-Type', '')}"
+    if "name" not in params.lower():
+        return ""
     name = _safe(part.get_filename, None) or _safe(lambda: part.get_param("name"), None)
     if isinstance(name, tuple):  # an RFC 2231 value get_param left undecoded
         name = email.utils.collapse_rfc2231_value(name)
