@@ -61,6 +61,20 @@ _BOUNCE_BODY = re.compile(
     r"|not be delivered|transient failure|temporarily deferred|delivery (is )?delayed|has not yet been delivered"
     r"|error delivering your mail|could not deliver",
     re.IGNORECASE)
+# The only non-ASCII characters IGNORECASE matches to ASCII letters (İ ı ſ K). A text without them matches an
+# all-lower-case pattern case-insensitively exactly where its lower-cased copy matches the pattern as is,
+# which the regex engine searches about four times faster.
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+_BOUNCE_BODY_LOWER = re.compile(_BOUNCE_BODY.pattern)
+assert _BOUNCE_BODY.pattern == _BOUNCE_BODY.pattern.lower()  # no upper-case escapes (\S, \W) to break
+
+
+def _bounce_body_hit(text: str) -> bool:
+    if any(ch in text for ch in _FOLDS_TO_ASCII):
+        return _BOUNCE_BODY.search(text) is not None
+    return _BOUNCE_BODY_LOWER.search(text.lower()) is not None
+
+
 _TEMPORARY = re.compile(r"\bdelay|warning|will (be )?retr|still trying|temporar|deferred|not yet been delivered"
                         r"|transient", re.IGNORECASE)
 
@@ -186,7 +200,7 @@ def _signals(msg: Message, sender: str, subject: str, body: str) -> tuple[bool, 
     worth = failed_header or from_daemon or null or subject_hit or msg.get_content_type() == "multipart/report"
     if not worth:
         return False, False
-    body_hit = _BOUNCE_BODY.search(body[:20000]) is not None
+    body_hit = _bounce_body_hit(body[:20000])
     strong = failed_header or (subject_hit and (from_daemon or null or body_hit)) or (
         (from_daemon or null) and body_hit)
     return True, strong
