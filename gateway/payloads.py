@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import binascii
-import re
 from email.message import Message
 
 # Machine-readable blocks of delivery/feedback reports: their payload is a list of header blocks.
 REPORT_BLOCKS = ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
+
+
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64_ALPHABET)
 
 
 def _base64(part: Message) -> bytes | None:
@@ -16,10 +19,12 @@ def _base64(part: Message) -> bytes | None:
     raw = part.get_payload()
     if not isinstance(raw, str):
         return None
-    clean = re.sub(r"[^A-Za-z0-9+/]", "", raw)
+    # Every character outside the alphabet goes: non-ASCII ones in the encode, the rest in translate
+    # (a C loop; a regex substitution here cost as much as the rest of reading the part).
+    clean = raw.encode("ascii", "ignore").translate(None, _NOT_BASE64)
     clean = clean[: len(clean) - 1] if len(clean) % 4 == 1 else clean
     try:
-        return binascii.a2b_base64(clean + "=" * (-len(clean) % 4))
+        return binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
     except (binascii.Error, ValueError):
         return None
 
