@@ -1,5 +1,5 @@
 """flufl.bounce's detectors, run in flufl's own order with the same results, but with its two pattern-table
-detectors (SimpleMatch, SimpleWarning) made cheap.
+detectors (SimpleMatch, SimpleWarning) made cheap, and qmail's skipped when none of its intro lines occurs.
 
 flufl's SimpleMatch walks every body line once per pattern set (~50 sets, each a Python loop over the lines),
 which was the costliest single step of reading a bounce. Here the body lines are read once, and a pattern
@@ -15,6 +15,8 @@ from collections.abc import Collection
 from email.iterators import body_line_iterator
 from email.message import Message
 
+from flufl.bounce._detectors import qmail
+from flufl.bounce._detectors.qmail import Qmail
 from flufl.bounce._detectors.simplematch import VALID, SimpleMatch, _quopri_decode
 from flufl.bounce._detectors.simplewarning import SimpleWarning
 from flufl.bounce._scan import _DETECTORS
@@ -28,22 +30,27 @@ _FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 
 
 class _Body:
-    """The message's body lines (as flufl's detectors see them), read once on first use."""
+    """The message's body lines (as flufl's detectors see them) and their text, read on first use."""
 
     def __init__(self, msg: Message) -> None:
         self.msg = msg
         self._lines: list[str] | None = None
-        self.text = self.lower = ""
+        self._text = self.lower = ""
         self.foldable = True
 
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
             self._lines = list(body_line_iterator(self.msg))
-            self.text = "\n".join(self._lines)  # "\n" between parts whose payload lacks a final newline
-            self.foldable = not any(ch in self.text for ch in _FOLDS_TO_ASCII)
-            self.lower = self.text.lower() if self.foldable else ""
+            self._text = "\n".join(self._lines)  # "\n" between parts whose payload lacks a final newline
+            self.foldable = not any(ch in self._text for ch in _FOLDS_TO_ASCII)
+            self.lower = self._text.lower() if self.foldable else ""
         return self._lines
+
+    @property
+    def text(self) -> str:
+        _ = self.lines
+        return self._text
 
 
 _META = set("\\.^$*+?{}[]|()")
@@ -108,6 +115,10 @@ def _simple_match(table: _Table, body: _Body) -> frozenset[bytes]:
     return frozenset(a for a in addresses if VALID.match(a))
 
 
+def _no_qmail_intro(body: _Body) -> bool:
+    return not any(tag in body.text for tag in qmail.introtags)
+
+
 def all_failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
     """Like flufl.bounce.all_failures: (temporary, permanent) from the first detector that finds any.
     Raises what a detector raises, as flufl does."""
@@ -122,6 +133,8 @@ def all_failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
             temp, perm = none, _simple_match(_MATCH, body)
         elif detector is SimpleWarning:
             temp, perm = _simple_match(_WARNING, body), none
+        elif detector is Qmail and _no_qmail_intro(body):
+            temp, perm = none, none  # it reads addresses only after a line starting with an intro tag
         else:
             temp, perm = detector().process(msg)
         temporary.update(temp)
