@@ -1,5 +1,6 @@
 """flufl.bounce's detectors, run in flufl's own order with the same results, but with its two pattern-table
-detectors (SimpleMatch, SimpleWarning) made cheap, and qmail's skipped when none of its intro lines occurs.
+detectors (SimpleMatch, SimpleWarning) made cheap, and four detectors skipped when their start line cannot
+occur.
 
 flufl's SimpleMatch walks every body line once per pattern set (~50 sets, each a Python loop over the lines),
 which was the costliest single step of reading a bounce. Here the body lines are read once, and a pattern
@@ -11,12 +12,11 @@ matches in the joined text, so a set skipped here could never have added an addr
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from email.iterators import body_line_iterator
 from email.message import Message
 
-from flufl.bounce._detectors import qmail
-from flufl.bounce._detectors.qmail import Qmail
+from flufl.bounce._detectors import caiwireless, exchange, llnl, qmail
 from flufl.bounce._detectors.simplematch import VALID, SimpleMatch, _quopri_decode
 from flufl.bounce._detectors.simplewarning import SimpleWarning
 from flufl.bounce._scan import _DETECTORS
@@ -119,6 +119,21 @@ def _no_qmail_intro(body: _Body) -> bool:
     return not any(tag in body.text for tag in qmail.introtags)
 
 
+_CAI_TAG = caiwireless.tcre.pattern.lower()
+_LLNL_WHOLE = re.compile(llnl.acre.pattern, llnl.acre.flags)
+
+
+# Detectors (of flufl.bounce 6.0.0, pinned) that read addresses only after a line matching their start
+# pattern: when no line can match, they find nothing. Each gate is exact: a pattern matching within one
+# line matches in the joined text.
+_CANNOT_MATCH: dict[type, Callable[[_Body], bool]] = {
+    qmail.Qmail: _no_qmail_intro,
+    exchange.Exchange: lambda body: exchange.scre.pattern not in body.text,
+    caiwireless.Caiwireless: lambda body: body.foldable and _CAI_TAG not in body.lower,
+    llnl.LLNL: lambda body: _LLNL_WHOLE.search(body.text) is None,
+}
+
+
 def all_failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
     """Like flufl.bounce.all_failures: (temporary, permanent) from the first detector that finds any.
     Raises what a detector raises, as flufl does."""
@@ -133,8 +148,8 @@ def all_failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
             temp, perm = none, _simple_match(_MATCH, body)
         elif detector is SimpleWarning:
             temp, perm = _simple_match(_WARNING, body), none
-        elif detector is Qmail and _no_qmail_intro(body):
-            temp, perm = none, none  # it reads addresses only after a line starting with an intro tag
+        elif detector in _CANNOT_MATCH and _CANNOT_MATCH[detector](body):
+            temp, perm = none, none
         else:
             temp, perm = detector().process(msg)
         temporary.update(temp)
