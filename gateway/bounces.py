@@ -211,15 +211,17 @@ def looks_like_bounce(msg: Message, sender: str, subject: str, body: str) -> boo
     return _signals(msg, sender, subject, body)[1]
 
 
-def _own_parts(msg: Message) -> list[Message]:
-    """The report's own parts: an attached message (a bounce of a bounce) is not walked into."""
-    out: list[Message] = []
+def _own_parts(msg: Message) -> list[tuple[Message, str]]:
+    """The report's own parts with their content types (each read once: every read scans the part's
+    headers): an attached message (a bounce of a bounce) is not walked into."""
+    out: list[tuple[Message, str]] = []
     stack = [msg]
     while stack and len(out) < 500:
         part = stack.pop(0)
-        out.append(part)
+        ctype = part.get_content_type()
+        out.append((part, ctype))
         payload = part.get_payload()
-        if part.get_content_maintype() != "message" and isinstance(payload, list):
+        if not ctype.startswith("message/") and isinstance(payload, list):
             stack[0:0] = [c for c in payload if isinstance(c, Message)]
     return out
 
@@ -310,10 +312,10 @@ def _ses_notification(body: str, report: BounceReport) -> None:
 def _original_recipients(msg: Message, body: str, report: BounceReport, strict: set[str]) -> None:
     """Last resort: the To of the returned original (attached, or quoted after the bounce text)."""
     value = ""
-    for part in _own_parts(msg):
+    for part, ctype in _own_parts(msg):
         inner = part.get_payload()
         first = inner[0] if isinstance(inner, list) and inner else None
-        if part.get_content_type() == "message/rfc822" and isinstance(first, Message):
+        if ctype == "message/rfc822" and isinstance(first, Message):
             value = str(first.get("To", "") or "")
             break
     if not value:
@@ -346,9 +348,8 @@ def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], rep
                                               for p in msg.walk()):
             report.feedback_report = True
             return
-    for part in _own_parts(msg):
-        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status",
-                                       "text/delivery-status"):
+    for part, ctype in _own_parts(msg):
+        if ctype in ("message/delivery-status", "message/global-delivery-status", "text/delivery-status"):
             _read_delivery_status(_part_text(part), report)
     if not report.is_bounce and not report.success_report and "notificationType" in body[:2000]:
         _ses_notification(body, report)

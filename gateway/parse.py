@@ -309,8 +309,7 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
     plain: list[str] = []
     html: list[str] = []
     broken: list[str] = []
-    for part in _body_walk(msg, p):
-        ctype = _safe(part.get_content_type, "text/plain")
+    for part, ctype in _body_walk(msg, p):
         disposition = _disposition(part)
         name = _filename(part, p.body_charset)
         is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not name
@@ -337,48 +336,53 @@ def _read_parts(msg: Message, p: ParsedMessage) -> None:
         p.body_type = "text/plain"
 
 
-def _body_walk(msg: Message, p: ParsedMessage) -> Iterator[Message]:
-    """Leaf parts in order, without descending into attached messages, the non-preferred alternatives
-    (an HTML alternative of a plain body is kept as p.html only) or past _MAX_PARTS."""
-    stack: list[Message] = [msg]
+def _body_walk(msg: Message, p: ParsedMessage) -> Iterator[tuple[Message, str]]:
+    """Leaf parts in order, each with its content type, without descending into attached messages, the
+    non-preferred alternatives (an HTML alternative of a plain body is kept as p.html only) or past
+    _MAX_PARTS. Each part's type is read once: every read scans the part's headers."""
+    stack: list[tuple[Message, str]] = [(msg, _content_type(msg))]
     seen = 0
     while stack:
-        part = stack.pop(0)
+        part, ctype = stack.pop(0)
         seen += 1
         if seen > _MAX_PARTS:
             p.defects.append("TooManyParts")
             return
         payload = part.get_payload()
-        if part.get_content_maintype() == "message" or not isinstance(payload, list):
-            yield part  # attached messages, delivery reports and header copies are leaves
+        if ctype.startswith("message/") or not isinstance(payload, list):
+            yield part, ctype  # attached messages, delivery reports and header copies are leaves
             continue
-        if part.get_content_subtype() == "alternative":
-            children = [c for c in payload if isinstance(c, Message)]
+        children = [(c, _content_type(c)) for c in payload if isinstance(c, Message)]
+        if ctype.partition("/")[2] == "alternative":
             yield from _alternatives(children, p)
             continue
-        stack[0:0] = [c for c in payload if isinstance(c, Message)]
+        stack[0:0] = children
 
 
-def _alternatives(children: list[Message], p: ParsedMessage) -> Iterator[Message]:
+def _content_type(part: Message) -> str:
+    return _safe(part.get_content_type, "text/plain")
+
+
+def _alternatives(children: list[tuple[Message, str]], p: ParsedMessage) -> Iterator[tuple[Message, str]]:
     """From multipart/alternative: the plain part is the body and the HTML part is kept for p.html. A nested
     multipart (related: HTML with its inline images) is walked for its HTML and images, but its plain
     text is another rendering of the same body and is skipped."""
-    plain = [c for c in children if c.get_content_type() == "text/plain"]
+    plain = [c for c in children if c[1] == "text/plain"]
     if not plain:
-        nested = [c for c in children if c.is_multipart()]
-        html = [c for c in children if c.get_content_type() == "text/html"]
+        nested = [c for c in children if c[0].is_multipart()]
+        html = [c for c in children if c[1] == "text/html"]
         chosen = nested[-1] if nested else (html[0] if html else (children[-1] if children else None))
         if chosen is not None:
-            yield from _body_walk(chosen, p)
+            yield from _body_walk(chosen[0], p)
         return
     yield plain[0]
     for child in children:
-        if child is plain[0]:
+        if child[0] is plain[0][0]:
             continue
-        if child.get_content_type() == "text/html":
+        if child[1] == "text/html":
             yield child
-        elif child.is_multipart():
-            yield from (leaf for leaf in _body_walk(child, p) if leaf.get_content_type() != "text/plain")
+        elif child[0].is_multipart():
+            yield from (leaf for leaf in _body_walk(child[0], p) if leaf[1] != "text/plain")
 
 
 def _recover_with_mailparser(msg: Message, p: ParsedMessage) -> None:
