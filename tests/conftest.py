@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import sys
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from ops_mail import make_config
 
 from gateway.clock import ManualClock
-from gateway.config import Config, parse_config
 from gateway.runtime import Runtime
-
-AGENT_CONFIG = """\
-[gateway]
-address = "escalations@example.org"
-[trust]
-authserv_ids = ["mx.example.org"]
-agent_domains = ["drchrono.com"]
-"""
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 # The real-server fixtures (the `dovecot` fixture) live in tests/integration/servers.py.
 sys.path.insert(0, str(Path(__file__).parent / "integration"))
 pytest_plugins = ["servers"]
-
-
-def make_config(state_dir: Path, text: str = AGENT_CONFIG) -> Config:
-    return parse_config(tomllib.loads(text), "<test>", state_dir, state_dir=str(state_dir))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fake_zendesk import FakeZendesk, zendesk_toml
+from ops_mail import config_file
 
 from gateway.cli import main
 from gateway.sources.maildir import deliver_to_maildir
@@ -26,17 +27,7 @@ def test_run_once_posts_the_escalation_note_exactly_once(tmp_path: Path, fake: F
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, TOKEN)
     state = tmp_path / "state"
-    config = tmp_path / "mailgate.toml"
-    config.write_text(f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{state}"
-[trust]
-authserv_ids = ["mx.example.org"]
-agent_domains = ["drchrono.com"]
-[metrics]
-enabled = false
-""" + zendesk_toml(fake.url, token_env=ENV))
+    config = config_file(tmp_path, state, "[metrics]\nenabled = false\n" + zendesk_toml(fake.url, token_env=ENV))
     template = resources.files("gateway.demo").joinpath("mailbox", "01-agent-idme.eml").read_text()
     mail = template.replace("{{date:0}}", "Mon, 23 Nov 2026 17:00:00 +0000").replace("\n", "\r\n")
     state.mkdir()
