@@ -8,6 +8,7 @@ module keeps it small and tested instead. All inputs and outputs are aware datet
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -82,19 +83,21 @@ class Calendar:
         opens, closes = self._window(local.date())
         return opens <= local < closes
 
+    def _windows(self, day: date, step: int) -> Iterator[tuple[datetime, datetime]]:
+        """The open windows of business days from `day` on, forwards (step 1) or backwards (step -1)."""
+        for _ in range(_MAX_DAYS):
+            if self.is_business_day(day):
+                yield self._window(day)
+            day += timedelta(days=step)
+
     def next_open(self, when: datetime) -> datetime:
         """`when` itself if open, else the next opening."""
         if self.is_open(when):
             return when.astimezone(UTC)
         local = when.astimezone(self.tz)
-        day = local.date()
-        for _ in range(_MAX_DAYS):
-            if self.is_business_day(day):
-                opens, closes = self._window(day)
-                if local < opens:
-                    return opens.astimezone(UTC)
-            day += timedelta(days=1)
-            local = datetime.combine(day, time(0, 0), self.tz)
+        for opens, _closes in self._windows(local.date(), 1):
+            if local < opens:
+                return opens.astimezone(UTC)
         raise ValueError(f"calendar {self.timezone} has no open hours within {_MAX_DAYS} days")
 
     def last_open_before(self, when: datetime) -> datetime | None:
@@ -102,14 +105,9 @@ class Calendar:
         if self.is_open(when):
             return when.astimezone(UTC)
         local = when.astimezone(self.tz)
-        day = local.date()
-        for _ in range(_MAX_DAYS):
-            if self.is_business_day(day):
-                opens, closes = self._window(day)
-                if closes <= local:
-                    return (closes - timedelta(minutes=1)).astimezone(UTC)
-            day -= timedelta(days=1)
-            local = datetime.combine(day, time(23, 59, 59), self.tz)
+        for _opens, closes in self._windows(local.date(), -1):
+            if closes <= local:
+                return (closes - timedelta(minutes=1)).astimezone(UTC)
         return None
 
     def add_hours(self, start: datetime, hours: float, *, business: bool = True) -> datetime:
