@@ -68,3 +68,9 @@ class Runtime:
 
     def close(self) -> None:
         self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

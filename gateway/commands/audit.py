@@ -83,8 +83,7 @@ def _line(e: dict[str, object]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         try:
             since = parse_since(args.since, rt.clock) if args.since else None
         except ValueError as exc:
@@ -95,6 +94,4 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(e, sort_keys=True) if args.json else _line(e))
         if not entries and not args.json:
             print("no audit entries" + (f" since {since}" if since else ""))
-    finally:
-        rt.close()
     return 0

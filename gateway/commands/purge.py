@@ -19,8 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         report = purge_due(rt, dry_run=args.dry_run, actor=cli_actor())
         if report.cutoff is None:
             print("retention is disabled ([retention] raw_days = 0): nothing purged")
@@ -30,6 +29,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"purge: {verb} the content of {len(report.raw_ids)} raw message(s) and "
               f"{len(report.outbox_ids)} outbox row(s){files} older than {report.cutoff} "
               f"(raw_days = {rt.config.retention.raw_days})")
-    finally:
-        rt.close()
     return 0

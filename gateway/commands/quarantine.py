@@ -39,12 +39,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         handler = {"list": _list, "show": _show, "release": _release, "drop": _drop}[args.action]
         return handler(rt, args)
-    finally:
-        rt.close()
 
 
 def _target(row: object) -> str:

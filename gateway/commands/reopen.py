@@ -26,8 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         results = reopen_ticket(rt, args.ticket, note=args.note.replace("\\n", "\n"),
                                 actor=f"cli:{getpass.getuser()}", vendor=args.vendor)
         if not results:
@@ -36,5 +35,3 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             print(r.message)
         return 0 if any(r.status == "sent" for r in results) else 1
-    finally:
-        rt.close()

@@ -21,8 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         escalations = rt.store.escalations_for_ticket(args.ticket.lstrip("#"))
         if not escalations:
             print(f"no escalation for Zendesk ticket {args.ticket}", file=sys.stderr)
@@ -36,6 +35,4 @@ def run(args: argparse.Namespace) -> int:
                                  sort_keys=True))
             else:
                 print("\n".join(escalation_block(rt.store, esc)))
-    finally:
-        rt.close()
     return 0

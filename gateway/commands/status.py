@@ -20,8 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rt = Runtime.open(config_from_args(args))
-    try:
+    with Runtime.open(config_from_args(args)) as rt:
         rows = [status_row(rt.store, e) for e in rt.store.list_escalations(sorted(OPEN))]
         rows.sort(key=lambda r: (r["next_deadline"] is None, r["next_deadline"] or "", r["zendesk_ticket"]))
         for r in rows:
@@ -32,6 +31,4 @@ def run(args: argparse.Namespace) -> int:
                       f"{r['priority'] or '-':<9} next {r['next_deadline'] or '-':<25} {r['then']}")
         if not rows and not args.json:
             print("no open escalations")
-    finally:
-        rt.close()
     return 0
