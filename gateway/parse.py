@@ -35,6 +35,7 @@ from typing import TypeVar
 from mailparser.utils import get_addresses
 
 from gateway.charsets import decode_bytes, decode_header_value, guess_charset, repair_8bit
+from gateway.mime_tree import fast_tree
 from gateway.payloads import REPORT_BLOCKS, html_to_text, payload_bytes
 from gateway.replies import new_text as _new_text
 
@@ -157,8 +158,11 @@ def _parse(raw: bytes) -> ParsedMessage:
 
 
 def _compat32_tree(raw: bytes) -> Message:
-    """What email.message_from_bytes(raw, policy=compat32) builds (the same decoding), fed to the
-    FeedParser in one piece instead of 8 KiB chunks through a StringIO: the same tree, ~5-10 % less time."""
+    """What email.message_from_bytes(raw, policy=compat32) builds: gateway.mime_tree for well-formed mail
+    (the same tree, in a third of the time), else the stdlib FeedParser, fed in one piece."""
+    tree = fast_tree(raw)
+    if tree is not None:
+        return tree
     parser = FeedParser(policy=email.policy.compat32)
     parser.feed(raw.decode("ascii", "surrogateescape"))
     return parser.close()
