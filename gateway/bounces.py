@@ -341,14 +341,15 @@ def read_bounce(msg: Message, *, sender: str, subject: str, body: str, own: set[
 
 def _read(msg: Message, sender: str, subject: str, body: str, own: set[str], report: BounceReport) -> None:
     texts = [body]
-    if msg.get_content_type() == "multipart/report":
+    parts = _own_parts(msg)
+    if parts[0][1] == "multipart/report":
         rtype = (msg.get_param("report-type") or "")
         rtype = rtype.lower() if isinstance(rtype, str) else ""
-        if rtype == "feedback-report" or any(p.get_content_type() == "message/feedback-report"
-                                              for p in msg.walk()):
+        # the report's own parts: an abuse report quoted inside a bounce does not make the bounce one
+        if rtype == "feedback-report" or any(ctype == "message/feedback-report" for _, ctype in parts):
             report.feedback_report = True
             return
-    for part, ctype in _own_parts(msg):
+    for part, ctype in parts:
         if ctype in ("message/delivery-status", "message/global-delivery-status", "text/delivery-status"):
             _read_delivery_status(_part_text(part), report)
     if not report.is_bounce and not report.success_report and "notificationType" in body[:2000]:

@@ -35,10 +35,10 @@ def fast_tree(raw: bytes) -> Message | None:
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None  # a lone CR ends a line for the stdlib's reader; not modelled
     try:
-        msg, _ = _message(text, "text/plain", ())
+        msg = _message(text, "text/plain", ())[0]
     except (_Unsure, RecursionError):
         return None
-    if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
+    if not msg.is_multipart() and msg.get_content_maintype() == "multipart":
         msg.defects.append(errors.MultipartInvariantViolationDefect())
     return msg
 
@@ -129,9 +129,10 @@ def _store(msg: Message, lines: list[str]) -> None:
     msg.set_raw(name, value.rstrip("\r\n"))
 
 
-def _message(text: str, default_type: str, enclosing: tuple[str, ...]) -> tuple[Message, Message]:
-    """Parse one message or part. Returns it and the message whose trailing line ending belongs to the
-    delimiter that follows it (the FeedParser's "last message created", see _trim_before_delimiter)."""
+def _message(text: str, default_type: str, enclosing: tuple[str, ...]) -> tuple[Message, Message, bool]:
+    """Parse one message or part. Returns it, the message whose trailing line ending belongs to the
+    delimiter that follows it (the FeedParser's "last message created", see _trim_before_delimiter), and
+    whether that one is a multipart (its type is read once here: each read scans the headers)."""
     msg = Message()
     if default_type != "text/plain":
         msg.set_default_type(default_type)
@@ -139,17 +140,16 @@ def _message(text: str, default_type: str, enclosing: tuple[str, ...]) -> tuple[
     body = text[body_at:]
     ctype = msg.get_content_type()
     if ctype == "message/delivery-status":
-        return msg, _status_blocks(body, msg)
-    maintype = msg.get_content_maintype()
-    if maintype == "message":
-        inner, last = _message(body, "text/plain", enclosing)
+        return msg, _status_blocks(body, msg), False
+    if ctype.startswith("message/"):
+        inner, last, last_multipart = _message(body, "text/plain", enclosing)
         msg.attach(inner)
-        return msg, last
-    if maintype == "multipart":
+        return msg, last, last_multipart
+    if ctype.startswith("multipart/"):
         _multipart(body, msg, ctype, enclosing)
-        return msg, msg
+        return msg, msg, True
     msg.set_payload(body)
-    return msg, msg
+    return msg, msg, False
 
 
 def _status_blocks(body: str, msg: Message) -> Message:
@@ -214,8 +214,8 @@ def _multipart(body: str, msg: Message, ctype: str, enclosing: tuple[str, ...]) 
     for (_, end, _), (nxt, nxt_end, nxt_close) in zip(delims, ends, strict=True):
         if nxt == end and nxt < len(body):
             raise _Unsure  # adjacent delimiter lines: the FeedParser skips them, not modelled
-        part, last = _message(body[end:nxt], child_type, inner)
-        _trim_before_delimiter(last)
+        part, last, last_multipart = _message(body[end:nxt], child_type, inner)
+        _trim_before_delimiter(last, last_multipart)
         msg.attach(part)
         if nxt_close:
             msg.epilogue = body[nxt_end:]  # everything after the close delimiter line, up to the enclosing one
@@ -223,10 +223,10 @@ def _multipart(body: str, msg: Message, ctype: str, enclosing: tuple[str, ...]) 
     msg.defects.append(errors.CloseBoundaryNotFoundDefect())
 
 
-def _trim_before_delimiter(last: Message) -> None:
+def _trim_before_delimiter(last: Message, multipart: bool) -> None:
     """RFC 2046: the line ending before a delimiter belongs to the delimiter. The FeedParser takes it off
     the last message it created inside the part: a multipart's epilogue, or a leaf's payload."""
-    if last.get_content_maintype() == "multipart":
+    if multipart:
         if last.epilogue == "":
             last.epilogue = None
         elif last.epilogue is not None:
