@@ -31,6 +31,10 @@ class TicketFormat:
     example: str = ""
     example_number: str = ""
     hints: tuple[str, ...] = ()   # lowercase substrings; the pattern runs only if one occurs in the text
+    # A cheaper pattern that finds something wherever `pattern` does (by default the pattern without its
+    # leading \b, which lets the regex engine skip ahead to possible first characters): nothing found, the
+    # format is skipped.
+    prefilter: re.Pattern[str] | None = None
 
 
 def load_catalogue(path: Path) -> list[TicketFormat]:
@@ -51,9 +55,15 @@ def load_catalogue(path: Path) -> list[TicketFormat]:
             raise RuleError(f"{where}.pattern: invalid regular expression: {exc}") from None
         if "number" not in pattern.groupindex:
             raise RuleError(f"{where}.pattern: needs a group named 'number'")
+        prefilter_source = entry.get("prefilter") or (entry["pattern"][2:] if entry["pattern"].startswith(r"\b")
+                                                      else None)
+        try:
+            prefilter = re.compile(prefilter_source, flags) if prefilter_source else None
+        except re.error as exc:
+            raise RuleError(f"{where}.prefilter: invalid regular expression: {exc}") from None
         formats.append(TicketFormat(entry["system"], pattern, entry.get("note", ""), entry.get("example", ""),
                                     entry.get("example_number", ""),
-                                    tuple(h.lower() for h in entry.get("hints", []) if h)))
+                                    tuple(h.lower() for h in entry.get("hints", []) if h), prefilter))
     return formats
 
 
@@ -75,6 +85,8 @@ def find_ticket_numbers(text: str, formats: tuple[TicketFormat, ...] | None = No
     found: list[tuple[int, TicketNumber]] = []
     for fmt in formats:
         if fmt.hints and not any(h in lowered for h in fmt.hints):
+            continue
+        if fmt.prefilter is not None and fmt.prefilter.search(text) is None:
             continue
         for m in fmt.pattern.finditer(text):
             start, end = m.span("number")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,21 @@ def test_invalid_catalogue_entry_names_the_entry(tmp_path: Path) -> None:
 def test_any_text_is_scanned_without_raising(text: str) -> None:
     found = find_ticket_numbers(text)
     assert all(t.number and t.number in text for t in found)
+
+
+_PIECES = [f.example for f in catalogue()] + ["INC0012345", "xINC0012345", "ABC-123-45678", "_KXR-882-31544", "-",
+                                              "Case 01234567", "ticket", " ", "\n", "[", "#"]
+
+
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=12), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_prefilters_never_hide_a_number_the_full_patterns_find(text: str) -> None:
+    unfiltered = tuple(dataclasses.replace(f, prefilter=None) for f in catalogue())
+    assert find_ticket_numbers(text) == find_ticket_numbers(text, unfiltered)
+
+
+def test_a_prefilter_that_is_not_a_regular_expression_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "_ticket_formats.toml"
+    bad.write_text("[[format]]\nsystem = 'x'\npattern = '(?P<number>\\d+)'\nprefilter = '(unclosed'\n")
+    with pytest.raises(RuleError, match=r"format\[0\]\.prefilter"):
+        load_catalogue(bad)
