@@ -196,6 +196,9 @@ def _simple(text: str) -> bool:
 _ATOM_ADDR = r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
 _BARE = re.compile(r"[ \t]*" + _ATOM_ADDR + r"[ \t]*\Z")
 _NAMED = re.compile(r"[ \t]*([A-Za-z0-9_'-]+(?: [A-Za-z0-9_'-]+)*)?[ \t]*<" + _ATOM_ADDR + r">[ \t]*\Z")
+# '"Mail Delivery Subsystem" <a@b>' and 'a@b (Mail Delivery System)': mail-parser reads both as (name, address)
+_QUOTED = re.compile(r'[ \t]*"([^"\\\r\n]*)"[ \t]*<' + _ATOM_ADDR + r">[ \t]*\Z")
+_COMMENTED = re.compile(r"[ \t]*" + _ATOM_ADDR + r"[ \t]*\(([^()\\\r\n]*)\)[ \t]*\Z")
 
 
 def _plain_pairs(text: str) -> list[tuple[str, str]] | None:
@@ -205,6 +208,10 @@ def _plain_pairs(text: str) -> list[tuple[str, str]] | None:
             pairs.append(("", m.group(1)))
         elif m := _NAMED.match(piece):
             pairs.append((m.group(1) or "", m.group(2)))
+        elif m := _QUOTED.match(piece):
+            pairs.append((m.group(1), m.group(2)))
+        elif m := _COMMENTED.match(piece):
+            pairs.append((m.group(2), m.group(1)))
         else:
             return None
     return pairs
@@ -216,8 +223,11 @@ def _addresses(p: ParsedMessage, name: str, charset: str | None) -> list[tuple[s
         if not text.isascii():
             text = repair_8bit(text, charset)  # raw 8-bit first; encoded names are decoded by the scanner
         try:
-            pairs = (_plain_pairs(text) or email.utils.getaddresses([text]) if _simple(text)
-                     else get_addresses(text, defects=[], decode_names=True))
+            if _simple(text):
+                pairs = _plain_pairs(text) or email.utils.getaddresses([text])
+            else:
+                plain = _plain_pairs(text) if text.isascii() and "=?" not in text else None
+                pairs = plain or get_addresses(text, defects=[], decode_names=True)
         except Exception:
             pairs = email.utils.getaddresses([text])
         for display, addr in pairs:

@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mailparser.utils import get_addresses
 
 from gateway.guards import inspect
-from gateway.parse import parse_message
+from gateway.parse import _plain_pairs, _simple, parse_message
 from gateway.replies import new_text
 
 FIX = Path(__file__).parent / "fixtures" / "inbound"
@@ -152,3 +155,25 @@ def test_libraries_never_log_message_content(caplog: pytest.LogCaptureFixture) -
         p = _parse(name)
         inspect(p, own_addresses={"gateway@mailgate.example"}, key=b"k")
     assert [r for r in caplog.records if r.name.startswith(("mailparser", "flufl"))] == []
+
+
+_NAME_BITS = st.sampled_from(['"', "(", ")", " ", "\t", "A", "b c", "x@y.com", ",", "<", ">", "\\", "Mail Daemon", ""])
+_ADDRS = st.sampled_from(["a@b.com", "MAILER-DAEMON@mx.example.org", "first.last@sub.example.co.uk", "<>", "a@b"])
+
+
+@given(st.lists(st.tuples(st.lists(_NAME_BITS, max_size=4).map("".join), _ADDRS,
+                          st.sampled_from(['"{n}" <{a}>', "{a} ({n})", "{n} <{a}>", "{a}"])),
+                min_size=1, max_size=3))
+@settings(max_examples=400, deadline=None)
+def test_the_quick_address_reader_agrees_with_mail_parser_whenever_it_answers(entries) -> None:  # type: ignore[no-untyped-def]
+    text = ", ".join(form.format(n=name, a=addr) for name, addr, form in entries)
+    quick = _plain_pairs(text)
+    if quick is not None and not _simple(text):  # simple text is read by the stdlib, not mail-parser
+        assert quick == [(n, a) for n, a in get_addresses(text, defects=[], decode_names=True)]
+
+
+def test_quoted_and_commented_sender_names_are_read() -> None:
+    p = parse_message(b'From: "Mail Delivery Subsystem" <MAILER-DAEMON@aol.com>\r\n'
+                      b"To: a@b.com (Alice Example), \"Bob\" <bob@example.org>\r\nSubject: x\r\n\r\nbody\r\n")
+    assert (p.from_name, p.from_addr) == ("Mail Delivery Subsystem", "mailer-daemon@aol.com")
+    assert p.to == ["a@b.com", "bob@example.org"]
