@@ -57,10 +57,15 @@ def _quoted(lines: list[str], i: int) -> bool:
     return _QUOTE.match(lines[i]) is not None
 
 
+# What every recognizer's line starts with (after blanks): a quote, rule or marker character, or the first word
+# of an attribution, an Outlook "From:" line or a "type your reply above" note. Lines that start otherwise
+# (most of a long body) are not offered to the recognizers at all.
+_MAY_START = re.compile(r"\s*(?:[>\-_#*]|(?:on|am|le|el|il|op|em|den|from|von|de|da|van|please|type|write)\b)",
+                        re.IGNORECASE)
+
+
 def _may_start_history(line: str) -> bool:
-    # Every recognizer needs one of these; checking them first keeps long bodies cheap.
-    s = line.lstrip()
-    return bool(s) and (s[0] in ">-_#*" or ":" in s or s[:3].lower() == "on ")
+    return _MAY_START.match(line) is not None
 
 
 HISTORY_STARTS: list[Callable[[list[str], int], bool]] = [

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailparser.utils import get_addresses
 
+from gateway import replies
 from gateway.guards import inspect
 from gateway.parse import _plain_pairs, _simple, parse_message
 from gateway.replies import new_text
@@ -177,3 +178,23 @@ def test_quoted_and_commented_sender_names_are_read() -> None:
                       b"To: a@b.com (Alice Example), \"Bob\" <bob@example.org>\r\nSubject: x\r\n\r\nbody\r\n")
     assert (p.from_name, p.from_addr) == ("Mail Delivery Subsystem", "mailer-daemon@aol.com")
     assert p.to == ["a@b.com", "bob@example.org"]
+
+
+_REPLY_LINES = st.sampled_from([
+    "Thanks, fixed.", "", "  > quoted", ">> deeper", "On Mon, 1 Jan 2024 at 10:00, Jane <j@x.com> wrote:",
+    "On Mon, 1 Jan 2024, Jane Doe <", "jane@x.com> wrote:", "Am 1. Jan. schrieb Jan:", "Le 2 mars, a écrit :",
+    "-----Original Message-----", "  -- Mensaje original --", "From: Support <s@v.com>", "**From:** Ana",
+    "Sent: Monday", "To: me", "Von: x", "Gesendet: heute", "____________", "_____________________",
+    "## Please type your reply above this line ##", "Write reply above this line", "Status: 5.1.1",
+    "Final-Recipient: rfc822; a@b.com", "onward", "de: x", "Den 3. jan skrev Per:", "ON TUESDAY X WROTE:",
+    "\tOn x wrote:",
+])
+
+
+@given(st.lists(_REPLY_LINES, max_size=14).map("\n".join))
+@settings(max_examples=400, deadline=None)
+def test_the_line_prefilter_never_changes_where_the_history_starts(text: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(replies, "_may_start_history", lambda line: True)  # every line offered to every recognizer
+        expected = new_text(text)
+    assert new_text(text) == expected
