@@ -2,16 +2,17 @@
 readable=False and its defects, and the pipeline quarantines it.
 
 Choice of parsers (measured on the shared corpus mix, ~11 KB per message, one core of this machine):
-  stdlib policy.default parse + get_body ~ 520 msg/s, stdlib compat32 parse ~ 1,800-2,100 msg/s, mail-parser's
-  full MailParser ~ 800 msg/s (it also parses every Received hop, which the gateway never needs).
-So the MIME tree comes from the stdlib's compat32 parser (the fast one; it keeps raw header values, with
-8-bit bytes as surrogate escapes, which is exactly what charset repair needs); header text is decoded by
-gateway.charsets (RFC 2047, raw 8-bit, mislabelled charsets, charset_normalizer for undeclared 8-bit
-bodies); addresses come from mail-parser's address scanner (it keeps display names that look like
-addresses apart from the real address and decodes names in their lexical context); and mail-parser's full
-MailParser runs only on a message whose first boundary is missing (StartBoundaryNotFoundDefect), where it
-recovers the parts the stdlib leaves in the epilogue. policy.default is not used on the hot path: its
-header objects are what makes it four times slower.
+  stdlib policy.default parse + get_body ~ 500 msg/s, stdlib compat32 FeedParser ~ 1,800-2,100 msg/s,
+  gateway.mime_tree (the same compat32 tree) ~ 5,500 msg/s, mail-parser's full MailParser ~ 800 msg/s (it also
+  parses every Received hop, which the gateway never needs).
+So the MIME tree is the stdlib's compat32 tree (it keeps raw header values, with 8-bit bytes as surrogate
+escapes, which is exactly what charset repair needs), built by gateway.mime_tree where it can certify the
+result and by the stdlib FeedParser otherwise; header text is decoded by gateway.charsets (RFC 2047, raw 8-bit,
+mislabelled charsets, charset_normalizer for undeclared 8-bit bodies); addresses come from gateway.addresses
+(quick forms, else mail-parser's address scanner); and mail-parser's full MailParser runs only on a message
+whose first boundary is missing (StartBoundaryNotFoundDefect), where it recovers the parts the stdlib leaves in
+the epilogue. policy.default is not used on the hot path: its header objects are what makes it four times
+slower.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import email.policy
 import email.utils
 import hashlib
 import logging
-import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,9 +32,8 @@ from email.feedparser import FeedParser
 from email.message import Message
 from typing import TypeVar
 
-from mailparser.utils import get_addresses
-
-from gateway.charsets import decode_bytes, decode_header_value, guess_charset, repair_8bit
+from gateway.addresses import address_pairs
+from gateway.charsets import decode_bytes, decode_header_value, guess_charset
 from gateway.mime_tree import fast_tree
 from gateway.payloads import REPORT_BLOCKS, html_to_text, payload_bytes
 from gateway.replies import new_text as _new_text
@@ -184,56 +183,8 @@ def _ids(value: str) -> list[str]:
     return tokens
 
 
-def _simple(text: str) -> bool:
-    # Plain ASCII without quotes, comments or encoded words: the stdlib reads it the same, 5x faster.
-    # An unquoted display name holding an "@" (alice@x <bob@y>) needs mail-parser's scanner.
-    return (text.isascii() and not any(c in text for c in '"()\\') and "=?" not in text
-            and ("<" not in text or text.count("@") == text.count("<")))
-
-
-# The commonest address forms, read without the stdlib's tokenizer: "user@host" and "Plain Name <user@host>"
-# with atoms only. Anything else (dots or commas in names, quoted local parts, folding) goes to the stdlib.
-_ATOM_ADDR = r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
-_BARE = re.compile(r"[ \t]*" + _ATOM_ADDR + r"[ \t]*\Z")
-_NAMED = re.compile(r"[ \t]*([A-Za-z0-9_'-]+(?: [A-Za-z0-9_'-]+)*)?[ \t]*<" + _ATOM_ADDR + r">[ \t]*\Z")
-# '"Mail Delivery Subsystem" <a@b>' and 'a@b (Mail Delivery System)': mail-parser reads both as (name, address)
-_QUOTED = re.compile(r'[ \t]*"([^"\\\r\n]*)"[ \t]*<' + _ATOM_ADDR + r">[ \t]*\Z")
-_COMMENTED = re.compile(r"[ \t]*" + _ATOM_ADDR + r"[ \t]*\(([^()\\\r\n]*)\)[ \t]*\Z")
-
-
-def _plain_pairs(text: str) -> list[tuple[str, str]] | None:
-    pairs: list[tuple[str, str]] = []
-    for piece in text.split(","):
-        if m := _BARE.match(piece):
-            pairs.append(("", m.group(1)))
-        elif m := _NAMED.match(piece):
-            pairs.append((m.group(1) or "", m.group(2)))
-        elif m := _QUOTED.match(piece):
-            pairs.append((m.group(1), m.group(2)))
-        elif m := _COMMENTED.match(piece):
-            pairs.append((m.group(2), m.group(1)))
-        else:
-            return None
-    return pairs
-
-
 def _addresses(p: ParsedMessage, name: str, charset: str | None) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for text in p.raw_values(name):
-        if not text.isascii():
-            text = repair_8bit(text, charset)  # raw 8-bit first; encoded names are decoded by the scanner
-        try:
-            if _simple(text):
-                pairs = _plain_pairs(text) or email.utils.getaddresses([text])
-            else:
-                plain = _plain_pairs(text) if text.isascii() and "=?" not in text else None
-                pairs = plain or get_addresses(text, defects=[], decode_names=True)
-        except Exception:
-            pairs = email.utils.getaddresses([text])
-        for display, addr in pairs:
-            if addr and "@" in addr:
-                out.append((decode_header_value(display, charset), addr.strip().lower()))
-    return out
+    return [pair for text in p.raw_values(name) for pair in address_pairs(text, charset)]
 
 
 def _read_headers(msg: Message, p: ParsedMessage) -> None:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from mailparser.utils import get_addresses
 
 from gateway import replies
+from gateway.addresses import is_plain, quick_pairs
 from gateway.guards import inspect
-from gateway.parse import _plain_pairs, _simple, parse_message
+from gateway.parse import parse_message
 from gateway.replies import new_text
 
 FIX = Path(__file__).parent / "fixtures" / "inbound"
@@ -168,8 +169,8 @@ _ADDRS = st.sampled_from(["a@b.com", "MAILER-DAEMON@mx.example.org", "first.last
 @settings(max_examples=400, deadline=None)
 def test_the_quick_address_reader_agrees_with_mail_parser_whenever_it_answers(entries) -> None:  # type: ignore[no-untyped-def]
     text = ", ".join(form.format(n=name, a=addr) for name, addr, form in entries)
-    quick = _plain_pairs(text)
-    if quick is not None and not _simple(text):  # simple text is read by the stdlib, not mail-parser
+    quick = quick_pairs(text)
+    if quick is not None and not is_plain(text):  # simple text is read by the stdlib, not mail-parser
         assert quick == [(n, a) for n, a in get_addresses(text, defects=[], decode_names=True)]
 
 
