@@ -18,13 +18,14 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable
+from email.feedparser import FeedParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gateway.guards import inspect  # noqa: E402
-from gateway.parse import parse_message  # noqa: E402
+from gateway.parse import _compat32_tree, parse_message  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures" / "inbound"
@@ -54,6 +55,16 @@ def stdlib_parse(raw: bytes) -> None:
         msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
     except Exception:
         pass  # the bare stdlib raises on some corpus messages; the gateway may not
+
+
+def stdlib_tree(raw: bytes) -> None:
+    parser = FeedParser(policy=email.policy.compat32)
+    parser.feed(raw.decode("ascii", "surrogateescape"))
+    parser.close()
+
+
+def gateway_tree(raw: bytes) -> None:
+    _compat32_tree(raw)
 
 
 def gateway_parse_guards(raw: bytes) -> None:
@@ -115,6 +126,10 @@ def main() -> int:
                          "gateway parse + guards": gateway_parse_guards,
                          "gateway analyze (parse+guards+trust+classify)": analyze}, batch, args.repeat)
     base, ours, full = rates.values()
+    # Context: the MIME tree alone, the stdlib compat32 FeedParser beside gateway.mime_tree (which builds the
+    # same tree and hands what it does not model to the FeedParser).
+    interleaved({"  context: compat32 tree, stdlib FeedParser": stdlib_tree,
+                 "  context: compat32 tree, gateway.mime_tree": gateway_tree}, batch, 1)
     # Context, not the target: the corpus is ~85% delivery failures (the bounce readers run on those);
     # the gateway's own fixtures are vendor-style replies, auto-replies and a few bounces.
     vendor_like = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]
