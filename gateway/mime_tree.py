@@ -23,6 +23,7 @@ from email.message import Message
 _CLEAN_CTE = ("7bit", "8bit", "binary")
 # A header field: a name of printable ASCII but ":" and space, then its value and folded lines (not the final
 # line ending). Contiguous matches up to the blank line are a block the FeedParser reads without defects.
+_BLANK_LINE = re.compile(r"\n\r?\n")
 _FIELD = re.compile(r"([!-9;-~]+):([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 
 
@@ -62,20 +63,18 @@ def _headers(text: str, msg: Message, stop_at_blank_only: bool) -> int:
     separator line) or, for delivery-status blocks (stop_at_blank_only), where the blank line begins."""
     if text.startswith(("\n", "\r\n")):
         return 0 if stop_at_blank_only else _line_end(text, 0)
-    # The common case in one C-speed pass: a block of well-formed fields ended by a blank line.
-    blank = _blank_line(text)
-    fields = list(_FIELD.finditer(text, 0, blank))
-    if fields and sum(m.end() - m.start() for m in fields) == blank:  # the fields tile the block
-        for field in fields:
-            msg.set_raw(field.group(1), field.group(2).lstrip(" \t").rstrip("\r\n"))
-        return blank if stop_at_blank_only or blank == len(text) else _line_end(text, blank)
-    return _header_lines(text, msg, stop_at_blank_only)
-
-
-def _blank_line(text: str) -> int:
-    """Where the first blank line starts (the header block's end), or len(text)."""
-    ends = [at + 1 for at in (text.find("\n\n"), text.find("\n\r\n")) if at >= 0]
-    return min(ends) if ends else len(text)
+    # The common case: a block of well-formed fields, each read by one anchored match, up to a blank line.
+    blank_line = _BLANK_LINE.search(text)
+    blank = blank_line.start() + 1 if blank_line else len(text)
+    fields, pos = [], 0
+    while pos < blank and (field := _FIELD.match(text, pos, blank)) is not None:
+        fields.append(field)
+        pos = field.end()
+    if pos < blank or not fields:
+        return _header_lines(text, msg, stop_at_blank_only)  # a faulty line or an envelope line: the slow way
+    for field in fields:
+        msg.set_raw(field.group(1), field.group(2).lstrip(" \t").rstrip("\r\n"))
+    return blank if stop_at_blank_only or blank == len(text) else _line_end(text, blank)
 
 
 def _header_lines(text: str, msg: Message, stop_at_blank_only: bool) -> int:
