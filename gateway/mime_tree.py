@@ -3,14 +3,16 @@
 Why: on the gateway's mail mix the FeedParser is half of the whole inbound cost. It reads every line through
 a stack of end-of-part predicates, and it compiles a fresh regular expression for each multipart's boundary
 (boundaries are unique per message, so the `re` cache never helps). Here a part's text is cut at its
-delimiter lines with `str.find`, and only header lines are walked one by one.
+delimiter lines with `str.find`, and a header block is read field by field with anchored regex matches.
 
 Contract: `fast_tree(raw)` returns either None ("not certain: ask the stdlib") or exactly the tree
 `FeedParser(policy=compat32)` builds from the same bytes: the same classes, headers (raw values, surrogate
-escapes kept), payload strings, preambles, epilogues and default types, and no defects. Every condition
-under which the FeedParser would record a defect, or where its line reader behaves in a way not modelled
-here (lone CR line ends, adjacent delimiter lines, a boundary reused by an enclosing part), returns None, so
-unusual mail is still read by the stdlib and keeps the stdlib's defect report. tests/test_mime_tree.py
+escapes kept), payload strings, preambles, epilogues, default types and defects. The FeedParser's commonest
+defects are reproduced (missing start or close boundary, no boundary, missing header/body separator, a
+multipart with a transfer encoding); where it would do something not modelled here (lone CR line ends,
+misplaced envelope lines, a continuation or a colon first in a header block, adjacent delimiter lines, a
+boundary reused by an enclosing part, a delivery-status block with a body) this returns None, so such mail
+is still read by the stdlib and keeps the stdlib's own defect report. tests/test_mime_tree.py
 holds the two parsers to the same trees on the corpus, the fixtures and generated MIME.
 """
 
@@ -21,9 +23,9 @@ from email import errors
 from email.message import Message
 
 _CLEAN_CTE = ("7bit", "8bit", "binary")
+_BLANK_LINE = re.compile(r"\n\r?\n")
 # A header field: a name of printable ASCII but ":" and space, then its value and folded lines (not the final
 # line ending). Contiguous matches up to the blank line are a block the FeedParser reads without defects.
-_BLANK_LINE = re.compile(r"\n\r?\n")
 _FIELD = re.compile(r"([!-9;-~]+):([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 
 
@@ -154,7 +156,6 @@ def _message(text: str, default_type: str, enclosing: tuple[str, ...]) -> tuple[
 def _status_blocks(body: str, msg: Message) -> Message:
     """message/delivery-status: header blocks separated by blank lines, each its own Message."""
     pos, size = 0, len(body)
-    block = msg
     while True:
         block = Message()
         used = _headers(body[pos:], block, stop_at_blank_only=True)
