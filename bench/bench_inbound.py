@@ -52,7 +52,7 @@ def load_messages(corpus: Path) -> tuple[list[bytes], str]:
 def stdlib_parse(raw: bytes) -> None:
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        msg.get_body(preferencelist=("plain", "html"))
     except Exception:
         pass  # the bare stdlib raises on some corpus messages; the gateway may not
 
