@@ -18,16 +18,18 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable
-from email.feedparser import FeedParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the corpus listing the corpus tests use
+
+from corpus_files import CORPUS, corpus_mail_files  # noqa: E402
 
 from gateway.guards import inspect  # noqa: E402
-from gateway.parse import _compat32_tree, parse_message  # noqa: E402
+from gateway.mime_tree import compat32_tree, stdlib_tree  # noqa: E402
+from gateway.parse import parse_message  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures" / "inbound"
 KEY = b"bench-key"
 OWN = {"gateway@mailgate.example"}
@@ -38,13 +40,10 @@ address = "gateway@mailgate.example"
 authserv_ids = ["mx.mailgate.example"]
 agent_domains = ["desk.example"]
 """
-_NOT_MAIL = {"expected.json", "EXPECTED.md", "README.md", "SOURCES.md"}
 
 
 def load_messages(corpus: Path) -> tuple[list[bytes], str]:
-    if corpus.is_dir():
-        files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name not in _NOT_MAIL
-                       and not p.name.startswith("LICENSE"))
+    if files := corpus_mail_files(corpus):
         return [p.read_bytes() for p in files], str(corpus)
     return [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))], f"{FIXTURES} (corpus absent)"
 
@@ -55,16 +54,6 @@ def stdlib_parse(raw: bytes) -> None:
         msg.get_body(preferencelist=("plain", "html"))
     except Exception:
         pass  # the bare stdlib raises on some corpus messages; the gateway may not
-
-
-def stdlib_tree(raw: bytes) -> None:
-    parser = FeedParser(policy=email.policy.compat32)
-    parser.feed(raw.decode("ascii", "surrogateescape"))
-    parser.close()
-
-
-def gateway_tree(raw: bytes) -> None:
-    _compat32_tree(raw)
 
 
 def gateway_parse_guards(raw: bytes) -> None:
@@ -131,7 +120,7 @@ def main() -> int:
     # Context: the MIME tree alone, the stdlib compat32 FeedParser beside gateway.mime_tree (which builds the
     # same tree and hands what it does not model to the FeedParser).
     interleaved({"  context: compat32 tree, stdlib FeedParser": stdlib_tree,
-                 "  context: compat32 tree, gateway.mime_tree": gateway_tree}, batch, 1)
+                 "  context: compat32 tree, gateway.mime_tree": compat32_tree}, batch, 1)
     # Context, not the target: the corpus is ~85% delivery failures (the bounce readers run on those);
     # the gateway's own fixtures are vendor-style replies, auto-replies and a few bounces.
     vendor_like = [p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))]

@@ -18,8 +18,10 @@ holds the two parsers to the same trees on the corpus, the fixtures and generate
 
 from __future__ import annotations
 
+import email.policy
 import re
 from email import errors
+from email.feedparser import FeedParser
 from email.message import Message
 
 _CLEAN_CTE = ("7bit", "8bit", "binary")
@@ -31,6 +33,20 @@ _FIELD = re.compile(r"([!-9;-~]+):([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
 
 class _Unsure(Exception):
     """The FeedParser would note a defect here, or do something this reader does not model."""
+
+
+def compat32_tree(raw: bytes) -> Message:
+    """What email.message_from_bytes(raw, policy=compat32) builds: fast_tree where it can vouch for the result,
+    else the stdlib FeedParser."""
+    tree = fast_tree(raw)
+    return tree if tree is not None else stdlib_tree(raw)
+
+
+def stdlib_tree(raw: bytes) -> Message:
+    """The stdlib FeedParser's compat32 tree, fed in one piece (the same tree as 8 KiB chunks, less time)."""
+    parser = FeedParser(policy=email.policy.compat32)
+    parser.feed(raw.decode("ascii", "surrogateescape"))
+    return parser.close()
 
 
 def fast_tree(raw: bytes) -> Message | None:

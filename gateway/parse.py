@@ -28,13 +28,12 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.feedparser import FeedParser
 from email.message import Message
 from typing import TypeVar
 
 from gateway.addresses import address_pairs
 from gateway.charsets import decode_bytes, decode_header_value, guess_charset
-from gateway.mime_tree import fast_tree
+from gateway.mime_tree import compat32_tree
 from gateway.payloads import REPORT_BLOCKS, html_to_text, payload_bytes
 from gateway.replies import new_text as _new_text
 
@@ -133,7 +132,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
 def _parse(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         return ParsedMessage(readable=False, defects=["EmptyMessage"])
-    msg = _compat32_tree(raw)
+    msg = compat32_tree(raw)
     p = ParsedMessage(headers=msg)
     if not msg.keys():
         p.defects.append("NoHeaders")
@@ -154,17 +153,6 @@ def _parse(raw: bytes) -> ParsedMessage:
     if not p.readable and not p.text and not p.subject:
         p.defects.append("Unreadable")
     return p
-
-
-def _compat32_tree(raw: bytes) -> Message:
-    """What email.message_from_bytes(raw, policy=compat32) builds: gateway.mime_tree for well-formed mail
-    (the same tree, in a third of the time), else the stdlib FeedParser, fed in one piece."""
-    tree = fast_tree(raw)
-    if tree is not None:
-        return tree
-    parser = FeedParser(policy=email.policy.compat32)
-    parser.feed(raw.decode("ascii", "surrogateescape"))
-    return parser.close()
 
 
 def _safe(fn: Callable[[], T], default: T) -> T:

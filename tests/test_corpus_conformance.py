@@ -32,6 +32,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
+from corpus_files import CORPUS
 
 from gateway.config import parse_config
 from gateway.explain import Explained as _Explained
@@ -40,7 +41,6 @@ from gateway.guards import GuardVerdict, inspect
 from gateway.parse import ParsedMessage, parse_message
 from gateway.rules import load_rules
 
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus"
 REPORT = Path(__file__).parents[1] / "var" / "corpus_conformance.txt"
 TARGET = 98.0
 KEY = b"conformance-test-key"

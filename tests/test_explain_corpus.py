@@ -4,25 +4,17 @@ file, in input order. The facts the corpus asserts are checked by test_corpus_co
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from classify_support import config, rules
+from corpus_files import CORPUS, corpus_mail_files
 
 from gateway.explain import explain_paths, to_json
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-_NOT_MAIL = {"README.md", "SOURCES.md", "EXPECTED.md", "expected.json"}
-
-
-def corpus_files() -> list[Path]:
-    return sorted(p for p in CORPUS.rglob("*")
-                  if p.is_file() and p.name not in _NOT_MAIL and not p.name.startswith("LICENSE"))
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}")
 def test_explain_answers_every_corpus_message_in_order() -> None:
-    files = corpus_files()
+    files = corpus_mail_files()
     assert len(files) > 100
     answers = list(explain_paths(files, rules(), config()))
     assert [a.path for a in answers] == [str(f) for f in files]

@@ -8,27 +8,18 @@ CRs, broken header lines, nested messages, delivery-status blocks, digests).
 
 from __future__ import annotations
 
-import email.policy
-from email.feedparser import FeedParser
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
+from corpus_files import corpus_mail_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.mime_tree import fast_tree
+from gateway.mime_tree import fast_tree, stdlib_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
-_NOT_MAIL = {"expected.json", "EXPECTED.md", "README.md", "SOURCES.md"}
-
-
-def stdlib_tree(raw: bytes) -> Message:
-    parser = FeedParser(policy=email.policy.compat32)
-    parser.feed(raw.decode("ascii", "surrogateescape"))
-    return parser.close()
 
 
 def shape(msg: Message) -> tuple[Any, ...]:
@@ -48,11 +39,7 @@ def same_or_declined(raw: bytes) -> bool:
 
 
 def mail_files() -> list[Path]:
-    files = sorted((ROOT / "tests" / "fixtures").rglob("*.eml"))
-    if CORPUS.is_dir():
-        files += sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in _NOT_MAIL
-                        and not p.name.startswith("LICENSE"))
-    return files
+    return sorted((ROOT / "tests" / "fixtures").rglob("*.eml")) + corpus_mail_files()
 
 
 def test_corpus_and_fixtures_get_the_stdlib_tree_and_almost_all_take_the_fast_path() -> None:
