@@ -49,9 +49,8 @@ class HealthStatus:
 def refresh_gauges(store: Store, clock: Clock) -> None:
     """Set what comes from the store: outbox depth and oldest age, deadlines overdue, and the store-derived
     counters (sent, failed attempts, scrub findings)."""
-    depth, _ = store.outbox_depth()
+    depth, oldest = store.outbox_depth()
     metrics.OUTBOX_DEPTH.set(depth)
-    oldest = store.oldest_pending_outbox()
     age = (clock.now() - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
     metrics.OUTBOX_OLDEST_AGE.set(max(0.0, age))
     metrics.DEADLINES_OVERDUE.set(store.deadlines_overdue())
