@@ -21,12 +21,9 @@ from flufl.bounce._detectors.simplematch import VALID, SimpleMatch, _quopri_deco
 from flufl.bounce._detectors.simplewarning import SimpleWarning
 from flufl.bounce._scan import _DETECTORS
 
+from gateway.bounces import FOLDS_TO_ASCII
+
 _Patterns = list[tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]]
-
-
-# The only non-ASCII characters IGNORECASE matches to ASCII letters (İ ı ſ K). Without them in the text, an
-# ASCII literal matches case-insensitively only where it occurs in text.lower().
-_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 
 
 class _Body:
@@ -43,7 +40,7 @@ class _Body:
         if self._lines is None:
             self._lines = list(body_line_iterator(self.msg))
             self._text = "\n".join(self._lines)  # "\n" between parts whose payload lacks a final newline
-            self.foldable = not any(ch in self._text for ch in _FOLDS_TO_ASCII)
+            self.foldable = not any(ch in self._text for ch in FOLDS_TO_ASCII)
             self.lower = self._text.lower() if self.foldable else ""
         return self._lines
 

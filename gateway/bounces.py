@@ -63,14 +63,14 @@ _BOUNCE_BODY = re.compile(
     re.IGNORECASE)
 # The only non-ASCII characters IGNORECASE matches to ASCII letters (İ ı ſ K). A text without them matches an
 # all-lower-case pattern case-insensitively exactly where its lower-cased copy matches the pattern as is,
-# which the regex engine searches about four times faster.
-_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+# which the regex engine searches about four times faster (gateway.bounce_detectors relies on the same fact).
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
 _BOUNCE_BODY_LOWER = re.compile(_BOUNCE_BODY.pattern)
 assert _BOUNCE_BODY.pattern == _BOUNCE_BODY.pattern.lower()  # no upper-case escapes (\S, \W) to break
 
 
 def _bounce_body_hit(text: str) -> bool:
-    if any(ch in text for ch in _FOLDS_TO_ASCII):
+    if any(ch in text for ch in FOLDS_TO_ASCII):
         return _BOUNCE_BODY.search(text) is not None
     return _BOUNCE_BODY_LOWER.search(text.lower()) is not None
 
