@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from gateway.charsets import decode_bytes
+from gateway.payloads import payload_bytes
 
 _STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
 _ADDR = re.compile(r"(?:\"[^\"\r\n]{1,64}\"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -95,13 +96,7 @@ def _part_text(part: Message) -> str:
     if isinstance(payload, list):
         return "\n\n".join("".join(f"{k}: {v}\n" for k, v in block.raw_items())
                            for block in payload if isinstance(block, Message))
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
-    if isinstance(data, bytes):
-        return decode_bytes(data, part.get_content_charset())[0]
-    return payload if isinstance(payload, str) else ""
+    return decode_bytes(payload_bytes(part), part.get_content_charset())[0]
 
 
 def _blocks(text: str) -> list[dict[str, str]]:
