@@ -86,7 +86,7 @@ def _classify(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, r
         read_agent_mail(parsed, guard, rules, config, d)
         return
     d.rule_hits.append("sender:unknown")
-    d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{_body(parsed)}")
+    d.ticket_numbers = find_ticket_numbers(f"{parsed.subject}\n{parsed.reply_text}")
 
 
 def _is_agent_domain(address: str | None, agent_domains: list[str]) -> bool:
@@ -98,10 +98,6 @@ def _is_agent_domain(address: str | None, agent_domains: list[str]) -> bool:
 
 
 # -- vendor mail ------------------------------------------------------------------------------------------
-def _body(parsed: ParsedMessage) -> str:
-    return parsed.new_text or parsed.text
-
-
 def _classify_vendor(parsed: ParsedMessage, guard: GuardVerdict, trust: TrustVerdict, rule: VendorRule,
                      d: Decision) -> None:
     d.vendor = d.sender_vendor = rule.name
@@ -158,7 +154,7 @@ def read_our_tag(rule: VendorRule, subject: str, d: Decision) -> bool:
 def _read_vendor_ticket(rule: VendorRule, parsed: ParsedMessage, d: Decision) -> None:
     """The vendor's own pattern first (subject, new text, whole text), then the catalogue systems it uses.
     A number equal to our Zendesk ticket is ours, never the vendor's."""
-    for where, text in (("subject", parsed.subject), ("body", _body(parsed)), ("history", parsed.text)):
+    for where, text in (("subject", parsed.subject), ("body", parsed.reply_text), ("history", parsed.text)):
         for pat in rule.ticket_patterns:
             for m in pat.finditer(text or ""):
                 number = m.group("number")
@@ -215,7 +211,7 @@ def latest_zendesk_comment(text: str) -> str:
 
 
 def _event_text(rule: VendorRule, parsed: ParsedMessage) -> str:
-    text = _body(parsed)
+    text = parsed.reply_text
     if rule.helpdesk == "zendesk":
         text = latest_zendesk_comment(text)
     return text

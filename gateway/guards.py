@@ -111,7 +111,7 @@ def out_of_office(p: ParsedMessage, ctx: GuardContext, v: GuardVerdict) -> None:
         _add(v, "subject:out_of_office")
         return
     strong = any(r.startswith("header:") or r == "precedence:auto_reply" for r in v.reasons)
-    if strong and _OOO_BODY.search((p.new_text or p.text)[:2000]):
+    if strong and _OOO_BODY.search(p.reply_text[:2000]):
         v.out_of_office = True
         _add(v, "body:out_of_office")
 

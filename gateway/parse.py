@@ -96,6 +96,11 @@ class ParsedMessage:
     body_type: str = ""               # "text/plain" or "text/html" (the text was made from HTML), "" if none
     _index: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def reply_text(self) -> str:
+        """What the sender wrote now: the new text of a reply, or the whole text when none was told apart."""
+        return self.new_text or self.text
+
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name`, decoded to text (RFC 2047, raw 8-bit), in message order."""
         if self.headers is None:
