@@ -11,8 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_demo_builds_both_escalations_from_the_sample_mailbox(tmp_path: Path) -> None:
-    rt = run_demo(tmp_path / "demo")
-    try:
+    with run_demo(tmp_path / "demo") as rt:
         by_vendor = {e.vendor: e for e in rt.store.list_escalations()}
         assert set(by_vendor) == {"idme", "offsite"}
         idme, offsite = by_vendor["idme"], by_vendor["offsite"]
@@ -33,8 +32,6 @@ def test_demo_builds_both_escalations_from_the_sample_mailbox(tmp_path: Path) ->
         # The forged "resolved" mail is recorded, changes nothing, and is set aside.
         reasons = [row["reason"] for row in rt.store.quarantine_items()]
         assert "untrusted" in reasons
-    finally:
-        rt.close()
 
 
 def test_demo_command_prints_each_escalation(tmp_path: Path) -> None:

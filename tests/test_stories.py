@@ -9,15 +9,11 @@ from stories import IDME_START, OFFSITE_START, InProcess, idme_story, offsite_st
 
 def test_idme_story(tmp_path: Path) -> None:
     h = InProcess(tmp_path, IDME_START)
-    try:
+    with h.rt:
         idme_story(h)
-    finally:
-        h.rt.close()
 
 
 def test_offsite_story(tmp_path: Path) -> None:
     h = InProcess(tmp_path, OFFSITE_START)
-    try:
+    with h.rt:
         offsite_story(h)
-    finally:
-        h.rt.close()

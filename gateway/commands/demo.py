@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     state = Path(args.state_dir) if args.state_dir else Path(tempfile.mkdtemp(prefix="mailgate-demo-"))
     notes: list[str] = []
-    rt = run_demo(state, notes)
-    try:
+    with run_demo(state, notes) as rt:
         print(f"mailgate demo: two escalations from the seeds, run through the real pipeline on a simulated clock "
               f"from {START:%a %Y-%m-%d %H:%M} UTC to {rt.clock.now():%a %Y-%m-%d %H:%M} UTC.")
         print(f"State: {state}  Maildir: {rt.config.maildir_path}  outbox (sent mail as .eml): "
@@ -35,6 +34,4 @@ def run(args: argparse.Namespace) -> int:
             print()
         for line in quarantine_lines(rt.store) + notes:
             print(line)
-    finally:
-        rt.close()
     return 0

@@ -24,8 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    rt = Runtime.open(config)
-    try:
+    with Runtime.open(config) as rt:
         source = DirectorySource([Path(p) for p in args.paths])
         stored = ingest(rt, source)
         handled = process_pending(rt)
@@ -34,6 +33,4 @@ def run(args: argparse.Namespace) -> int:
         quarantined = rt.store.count_raw("quarantined")
         print(f"replay: {stored} new message(s) stored, {handled} handled, {sent} outgoing, "
               f"{quarantined} in quarantine (state: {config.state_path})")
-    finally:
-        rt.close()
     return 0

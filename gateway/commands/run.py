@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigInvalid(problems)
     setup_logging(config.logging.level, config.logging.format)
     tokens = token_provider(config)
-    rt = Runtime.open(config)
-    try:
+    with Runtime.open(config) as rt:
         clock_problems = check_policies(rt.rules, config)
         if clock_problems:  # an invalid clock policy refuses the start, naming the key
             for problem in clock_problems:
@@ -56,5 +55,3 @@ def run(args: argparse.Namespace) -> int:
         service = Service(rt, source, transport, once=args.once, dry_run=config.gateway.dry_run,
                           scheduler_seconds=args.scheduler_seconds)
         return asyncio.run(service.run())
-    finally:
-        rt.close()
