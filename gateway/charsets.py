@@ -152,10 +152,7 @@ def decode_header_value(value: object, fallback: str | None = None) -> str:
         return ""
     if isinstance(value, email.header.Header):
         value = str(value)
-    text = str(value)
-    raw = _raw_8bit(text)
-    if raw is not None:
-        text = decode_bytes(raw, fallback)[0]
+    text = repair_8bit(str(value), fallback)
     text = re.sub(r"\r?\n[ \t]*", " ", text) if "\n" in text else text
     if "=?" in text and _ENCODED_WORD.search(text):
         # Mailers split one encoded word's bytes across words; decode_header joins same-charset runs first.
