@@ -100,18 +100,29 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def _compile(pattern: str, where: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str, where: str, flags: int = re.IGNORECASE | re.MULTILINE) -> re.Pattern[str]:
+    """A rule file's regular expression; an invalid one is a RuleError naming where it stands."""
     try:
-        return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+        return re.compile(pattern, flags)
     except re.error as exc:
         raise RuleError(f"{where}: invalid regular expression: {exc}") from None
 
 
-def load_rule(path: Path) -> VendorRule:
+def read_rule_file(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{path}: {exc}") from None
+
+
+def _event_patterns(events: dict[str, Any], key: str, path: Path) -> dict[str, list[re.Pattern[str]]]:
+    """events.<event>.<key> (phrases, unless, requires) compiled, per event."""
+    return {ev: [compile_pattern(p, f"{path}: events.{ev}.{key}") for p in spec.get(key, [])]
+            for ev, spec in events.items()}
+
+
+def load_rule(path: Path) -> VendorRule:
+    data = read_rule_file(path)
     v = data.get("vendor")
     if not isinstance(v, dict):
         raise RuleError(f"{path}: [vendor]: required table missing")
@@ -141,21 +152,13 @@ def load_rule(path: Path) -> VendorRule:
         subject_format=subject.get("format"),
         subject_tag=subject.get("tag"),
         tag_pattern=tag_regex(str(subject.get("tag", DEFAULT_SUBJECT_TAG))),
-        subject_pattern=_compile(subject["pattern"], f"{path}: subject.pattern") if "pattern" in subject else None,
-        ticket_patterns=[_compile(p, f"{path}: tickets.patterns") for p in tickets.get("patterns", [])],
+        subject_pattern=(compile_pattern(subject["pattern"], f"{path}: subject.pattern")
+                         if "pattern" in subject else None),
+        ticket_patterns=[compile_pattern(p, f"{path}: tickets.patterns") for p in tickets.get("patterns", [])],
         ticket_systems=[str(s) for s in tickets.get("systems", [])],
-        event_phrases={
-            ev: [_compile(p, f"{path}: events.{ev}.phrases") for p in spec.get("phrases", [])]
-            for ev, spec in events.items()
-        },
-        event_unless={
-            ev: [_compile(p, f"{path}: events.{ev}.unless") for p in spec.get("unless", [])]
-            for ev, spec in events.items()
-        },
-        event_requires={
-            ev: [_compile(p, f"{path}: events.{ev}.requires") for p in spec.get("requires", [])]
-            for ev, spec in events.items()
-        },
+        event_phrases=_event_patterns(events, "phrases", path),
+        event_unless=_event_patterns(events, "unless", path),
+        event_requires=_event_patterns(events, "requires", path),
         required_fields=[
             RequiredField(f["name"], list(f.get("labels", [])), f.get("description", ""))
             for f in data.get("required_fields", [])

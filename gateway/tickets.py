@@ -5,13 +5,12 @@ one is that vendor's ticket (gateway.classify)."""
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from gateway.config import PROJECT_RULES_DIR
-from gateway.rules import RuleError
+from gateway.rules import RuleError, compile_pattern, read_rule_file
 
 CATALOGUE_FILE = "_ticket_formats.toml"
 _SCAN_CHARS = 50_000   # a huge body is scanned up to here: ticket numbers sit near the top
@@ -39,28 +38,19 @@ class TicketFormat:
 
 def load_catalogue(path: Path) -> list[TicketFormat]:
     """Read a catalogue file; an invalid entry is a RuleError naming the file and the entry."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RuleError(f"{path}: {exc}") from None
+    data = read_rule_file(path)
     formats: list[TicketFormat] = []
     for i, entry in enumerate(data.get("format", [])):
         where = f"{path}: format[{i}]"
         if "system" not in entry or "pattern" not in entry:
             raise RuleError(f"{where}: system and pattern are required")
         flags = re.MULTILINE | (0 if entry.get("case_sensitive") else re.IGNORECASE)
-        try:
-            pattern = re.compile(entry["pattern"], flags)
-        except re.error as exc:
-            raise RuleError(f"{where}.pattern: invalid regular expression: {exc}") from None
+        pattern = compile_pattern(entry["pattern"], f"{where}.pattern", flags)
         if "number" not in pattern.groupindex:
             raise RuleError(f"{where}.pattern: needs a group named 'number'")
         prefilter_source = entry.get("prefilter") or (entry["pattern"][2:] if entry["pattern"].startswith(r"\b")
                                                       else None)
-        try:
-            prefilter = re.compile(prefilter_source, flags) if prefilter_source else None
-        except re.error as exc:
-            raise RuleError(f"{where}.prefilter: invalid regular expression: {exc}") from None
+        prefilter = compile_pattern(prefilter_source, f"{where}.prefilter", flags) if prefilter_source else None
         formats.append(TicketFormat(entry["system"], pattern, entry.get("note", ""), entry.get("example", ""),
                                     entry.get("example_number", ""),
                                     tuple(h.lower() for h in entry.get("hints", []) if h), prefilter))
