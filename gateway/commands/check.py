@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gateway.config import Config, ConfigError, ConfigInvalid, Secret
-from gateway.rules import RuleError, load_rules
+from gateway.rules import load_rules
 from gateway.runtime import add_common_options, config_from_args
 
 Result = tuple[bool, str]
@@ -44,11 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(exc.errors)} configuration error(s)", file=sys.stderr)
         return 2
     print(f"config: ok ({config.source_file})")
-    try:
-        rules = load_rules(config.rules_path)
-    except RuleError as exc:
-        print(f"rules error: {exc}", file=sys.stderr)
-        return 2
+    rules = load_rules(config.rules_path)  # a RuleError is reported by gateway.cli (exit 2)
     from gateway.lifecycle.policy import check_policies  # the vendors' [clocks] and [desk_hours]
 
     clock_problems = check_policies(rules, config)

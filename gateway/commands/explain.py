@@ -22,15 +22,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gateway.explain import explain_paths, render_block, to_json
-    from gateway.rules import RuleError, load_rules
+    from gateway.rules import load_rules
     from gateway.runtime import config_from_args
 
     config = config_from_args(args)
-    try:
-        rules = load_rules(config.rules_path)
-    except RuleError as exc:
-        print(f"rules error: {exc}", file=sys.stderr)
-        return 2
+    rules = load_rules(config.rules_path)  # a RuleError is reported by gateway.cli (exit 2)
     failed = 0
     first = True
     for item in explain_paths(args.files, rules, config):

@@ -33,18 +33,14 @@ def _read(path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from gateway.fields import extract_fields, label_map
-    from gateway.rules import RuleError, load_rules
+    from gateway.rules import load_rules
     from gateway.runtime import config_from_args
     from gateway.scrub import ScrubConfigError, get_scrubber
 
     config = config_from_args(args)
     rule = None
     if args.vendor:
-        try:
-            rule = load_rules(config.rules_path).get(args.vendor)
-        except RuleError as exc:
-            print(f"rules error: {exc}", file=sys.stderr)
-            return 2
+        rule = load_rules(config.rules_path).get(args.vendor)  # a RuleError is reported by gateway.cli (exit 2)
         if rule is None:
             print(f"mailgate scrub: unknown vendor {args.vendor!r}", file=sys.stderr)
             return 2
