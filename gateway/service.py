@@ -166,10 +166,8 @@ class Service:
                 await asyncio.wait_for(self._outbox_wakeup.wait(), timeout=OUTBOX_IDLE_SECONDS)
 
     async def drain_outbox(self) -> int:
-        handled = await self.sender.drain(stop=self.stopping.is_set)
-        depth, _oldest = self._sender_store.outbox_depth()
-        metrics.OUTBOX_DEPTH.set(depth)
-        return handled
+        # The outbox gauges are the health server's to refresh, on each scrape (gateway.health.refresh_gauges).
+        return await self.sender.drain(stop=self.stopping.is_set)
 
     async def schedule(self) -> None:
         while not self.stopping.is_set():
