@@ -4,9 +4,9 @@ closed as unreachable or for no response. The reply is queued in the outbox (the
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
+from gateway.commands.audit import cli_actor
 from gateway.lifecycle.reopen import reopen_ticket
 from gateway.runtime import Runtime, add_common_options, config_from_args
 
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     with Runtime.open(config_from_args(args)) as rt:
         results = reopen_ticket(rt, args.ticket, note=args.note.replace("\\n", "\n"),
-                                actor=f"cli:{getpass.getuser()}", vendor=args.vendor)
+                                actor=cli_actor(), vendor=args.vendor)
         if not results:
             print(f"no escalation for Zendesk ticket {args.ticket}", file=sys.stderr)
             return 1
