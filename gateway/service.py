@@ -82,7 +82,6 @@ class Service:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailgate-pipeline")
         self._sender_store = Store(rt.config.state_path, clock=rt.clock)
         self.sender = OutboxSender(self._sender_store, transport, rt.config, rt.key, dry_run=dry_run)
-        self.last_mailbox_check: float | None = None
 
     # -- plumbing --------------------------------------------------------------------------------------------
     async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
@@ -109,8 +108,7 @@ class Service:
 
     async def mailbox_pass(self) -> int:
         stored = await self.in_worker(self._pipeline_pass)
-        self.last_mailbox_check = time.time()
-        metrics.LAST_MAILBOX_CHECK.set(self.last_mailbox_check)
+        metrics.LAST_MAILBOX_CHECK.set(time.time())
         self._outbox_wakeup.set()
         return stored
 
