@@ -24,6 +24,7 @@ log = logging.getLogger("mailgate.outbox")
 
 
 def backoff_seconds(attempts: int, initial: float, cap: float) -> float:
+    """Exponential back-off for the `attempts`-th try (also the Zendesk worker's)."""
     return float(min(cap, initial * (2 ** max(0, attempts - 1))))
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.alerts import raise_alert
 from gateway.clock import iso
+from gateway.outbox_sender import backoff_seconds
 from gateway.runtime import Runtime
 from gateway.store import Store
 from gateway.store.zendesk_jobs import ZendeskJob
@@ -52,10 +53,6 @@ AUTH_ALERT_KEY = "zendesk:auth_alerted"
 
 class _StopDrain(Exception):
     """The whole queue must wait (rate limit, bad credentials)."""
-
-
-def backoff_seconds(attempts: int, initial: float, cap: float) -> float:
-    return float(min(cap, initial * (2 ** max(0, attempts - 1))))
 
 
 def paused_until(rt: Runtime) -> str | None:
