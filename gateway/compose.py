@@ -11,9 +11,8 @@ from email.policy import default as _default_policy
 from email.utils import format_datetime, formataddr
 
 from gateway.fields import EscalationFields
-from gateway.rules import VendorRule
+from gateway.rules import DEFAULT_SUBJECT_TAG, VendorRule
 
-DEFAULT_TAG = "[DrChrono #{zendesk_ticket}]"
 # RFC 5322 allows 998 characters a line. At the default 78 the stdlib folds some subjects right after
 # "Subject:", and readers then see a leading space; bodies also stay readable instead of quoted-printable.
 POLICY = _default_policy.clone(max_line_length=998)
@@ -35,7 +34,9 @@ def vendor_subject(rule: VendorRule, *, zendesk_ticket: str, end_user_email: str
     """ID.me: exactly "DrChrono; <Zendesk ticket>; <end user email>". Others: "[DrChrono #<ticket>] <topic>"."""
     if rule.subject_format:
         return rule.subject_format.format(zendesk_ticket=zendesk_ticket, end_user_email=end_user_email)
-    tag = str(rule.raw.get("subject", {}).get("tag", DEFAULT_TAG)).format(zendesk_ticket=zendesk_ticket)
+    # The same tag the rule's tag_pattern reads back from replies.
+    tag = (DEFAULT_SUBJECT_TAG if rule.subject_tag is None else str(rule.subject_tag)).format(
+        zendesk_ticket=zendesk_ticket)
     topic = re.sub(r"^\s*(?:(?:re|fwd?|fw)\s*:\s*)+", "", agent_subject or "", flags=re.IGNORECASE).strip()
     topic = topic.replace(tag, "").strip()
     return f"{tag} {topic or 'Support escalation'}"
