@@ -128,23 +128,17 @@ def _probes(config: Config) -> list[tuple[str, Callable[[], Result]]]:
     return probes
 
 
-def _tokens(config: Config) -> object:
-    from gateway.oauth import token_provider
-
-    return token_provider(config.oauth, config.state_path)
-
-
 def check_imap(config: Config) -> Result:
     from imapclient.exceptions import IMAPClientError
 
+    from gateway.service_setup import token_provider
     from gateway.sources.imap import open_imap
     from gateway.xoauth2 import TokenError
 
     cfg = config.mailbox.imap
     where = f"{cfg.host}:{cfg.port} ({cfg.security}, {cfg.auth})"
     try:
-        tokens = _tokens(config) if cfg.auth == "xoauth2" else None
-        client = open_imap(cfg, tokens)  # type: ignore[arg-type]
+        client = open_imap(cfg, token_provider(config) if cfg.auth == "xoauth2" else None)
     except TokenError as exc:
         return False, f"imap: failed: no OAuth token ({exc})"
     except IMAPClientError as exc:
@@ -172,6 +166,7 @@ def _server_text(exc: BaseException) -> str:
 async def check_smtp(config: Config) -> Result:
     import aiosmtplib
 
+    from gateway.service_setup import token_provider
     from gateway.xoauth2 import TokenError
 
     cfg = config.transport.smtp
@@ -181,8 +176,8 @@ async def check_smtp(config: Config) -> Result:
     try:
         await smtp.connect()  # EHLO, and STARTTLS + EHLO again when configured
         if cfg.auth == "xoauth2":
-            tokens = _tokens(config)
-            await smtp.auth_xoauth2(cfg.username, tokens.token())  # type: ignore[attr-defined]
+            tokens = token_provider(config)
+            await smtp.auth_xoauth2(cfg.username, tokens.token())  # type: ignore[union-attr]
         elif cfg.auth == "password":
             await smtp.login(cfg.username, cfg.password.reveal() if cfg.password else "")
     except TokenError as exc:
