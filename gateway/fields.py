@@ -89,9 +89,13 @@ class EscalationFields:
         return out
 
 
+# Normalized once at import: label_map runs for every escalation read.
+_BUILTIN_MAP = {normalize_label(lbl): name for name, labels in BUILTIN_LABELS.items() for lbl in labels}
+
+
 def label_map(rule: VendorRule | None = None) -> dict[str, str]:
     """Normalized label -> field name; the rule's labels win over the built-ins."""
-    mapping = {normalize_label(lbl): name for name, labels in BUILTIN_LABELS.items() for lbl in labels}
+    mapping = dict(_BUILTIN_MAP)
     if rule is not None:
         for req in rule.required_fields:
             for lbl in [req.name.replace("_", " "), *req.labels]:
