@@ -45,3 +45,13 @@ def token_key(store: StoreCore, configured: str | None) -> bytes:
     if configured:
         return configured.encode()
     return store.kv_set_default("message_id_token_key", secrets.token_hex(32)).encode()
+
+
+def header_message_id(content: bytes) -> str | None:
+    """A cheap look at a raw message's Message-ID for dedup bookkeeping; the full parse comes later."""
+    head = content[:16384].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        if line[:11].lower() == b"message-id:":
+            value = line[11:].strip().decode("ascii", "replace")
+            return value or None
+    return None

@@ -8,27 +8,18 @@ import logging
 from gateway import lifecycle, metrics
 from gateway.inbound import Analysis, analyze, facts
 from gateway.link import find_escalation
+from gateway.msgid import header_message_id
 from gateway.runtime import Runtime
 from gateway.sources import MessageSource
 
 log = logging.getLogger("mailgate.pipeline")
 
 
-def _message_id_of(content: bytes) -> str | None:
-    """A cheap look at the Message-ID for dedup bookkeeping; the full parse comes later."""
-    head = content[:16384].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    for line in head.splitlines():
-        if line[:11].lower() == b"message-id:":
-            value = line[11:].strip().decode("ascii", "replace")
-            return value or None
-    return None
-
-
 def ingest(rt: Runtime, source: MessageSource) -> int:
     """Store every new message of `source` (committed), then let the source flag/move it."""
     stored = 0
     for incoming in source.fetch_new(rt.store):
-        rt.store.add_raw(incoming.content, incoming.source, incoming.key, _message_id_of(incoming.content))
+        rt.store.add_raw(incoming.content, incoming.source, incoming.key, header_message_id(incoming.content))
         source.acknowledge(incoming)
         stored += 1
     return stored

@@ -19,6 +19,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from gateway.config import ImapSection
+from gateway.msgid import header_message_id
 from gateway.sources import IncomingMessage, SeenIndex
 from gateway.store import Store
 from gateway.xoauth2 import TokenProvider
@@ -191,11 +192,9 @@ class ImapSource:
         """Group commit: store the whole fetched group (raw + source key) in one transaction, one fsync instead
         of one per message. The pipeline's ingest then finds each message stored (its add_raw is a no-op) and
         acknowledges it; nothing is flagged or moved before this commit."""
-        from gateway.pipeline import _message_id_of  # the same Message-ID the pipeline would record
-
         with self.store.transaction():
             for m in messages:
-                self.store.add_raw(m.content, m.source, m.key, _message_id_of(m.content))
+                self.store.add_raw(m.content, m.source, m.key, header_message_id(m.content))
 
     def _key(self, uid: int) -> str:
         return f"{self.uidvalidity}:{uid}"
