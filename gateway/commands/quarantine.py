@@ -8,6 +8,7 @@ content stays until retention purges it). Every release and drop is audited with
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
@@ -44,9 +45,17 @@ def run(args: argparse.Namespace) -> int:
         return handler(rt, args)
 
 
-def _target(row: object) -> str:
-    raw_id, outbox_id = row["raw_id"], row["outbox_id"]  # type: ignore[index]
-    return f"raw:{raw_id}" if raw_id is not None else f"outbox:{outbox_id}"
+def _target(row: sqlite3.Row) -> str:
+    return f"raw:{row['raw_id']}" if row["raw_id"] is not None else f"outbox:{row['outbox_id']}"
+
+
+def _held(rt: Runtime, item_id: int) -> sqlite3.Row | None:
+    """The item if it is still held (release and drop act on nothing else); else says so on stderr."""
+    row = rt.store.quarantine_item(item_id)
+    if row is None or row["status"] != "held":
+        print(f"no held quarantine item #{item_id}", file=sys.stderr)
+        return None
+    return row
 
 
 def _list(rt: Runtime, args: argparse.Namespace) -> int:
@@ -113,20 +122,19 @@ def _show(rt: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_raw(rt: Runtime, row: object) -> int:
-    raw_id, outbox_id = row["raw_id"], row["outbox_id"]  # type: ignore[index]
+def _show_raw(rt: Runtime, row: sqlite3.Row) -> int:
     content: bytes | None
-    if raw_id is not None:
-        raw = rt.store.raw(raw_id)
+    if row["raw_id"] is not None:
+        raw = rt.store.raw(row["raw_id"])
         content = raw.content if raw else None
     else:
-        item = rt.store.outbox_item(outbox_id)
+        item = rt.store.outbox_item(row["outbox_id"])
         content = item.content if item else None
     if not content:
         print("the content is gone (purged by retention)", file=sys.stderr)
         return 1
     with rt.store.transaction():
-        rt.store.audit(actor=cli_actor(), action="quarantine:show_raw", target=f"quarantine:{row['id']}",  # type: ignore[index]
+        rt.store.audit(actor=cli_actor(), action="quarantine:show_raw", target=f"quarantine:{row['id']}",
                        cause_type="command", cause_ref=_target(row))
     sys.stdout.buffer.write(content)
     sys.stdout.flush()
@@ -136,9 +144,8 @@ def _show_raw(rt: Runtime, row: object) -> int:
 def _release(rt: Runtime, args: argparse.Namespace) -> int:
     from gateway.pipeline import process_raw  # imported here: it pulls in the whole pipeline
 
-    row = rt.store.quarantine_item(args.id)
-    if row is None or row["status"] != "held":
-        print(f"no held quarantine item #{args.id}", file=sys.stderr)
+    row = _held(rt, args.id)
+    if row is None:
         return 1
     actor, target = cli_actor(), f"quarantine:{row['id']}"
     if row["raw_id"] is None:
@@ -174,9 +181,8 @@ def _release(rt: Runtime, args: argparse.Namespace) -> int:
 
 
 def _drop(rt: Runtime, args: argparse.Namespace) -> int:
-    row = rt.store.quarantine_item(args.id)
-    if row is None or row["status"] != "held":
-        print(f"no held quarantine item #{args.id}", file=sys.stderr)
+    row = _held(rt, args.id)
+    if row is None:
         return 1
     with rt.store.transaction():
         rt.store.quarantine_resolve(row["id"], "dropped")
