@@ -149,7 +149,10 @@ def _attachments(rt: Runtime, rule: VendorRule, parsed: ParsedMessage
     texts: list[OutAttachment] = []
     binaries: list[OutAttachment] = []
     withheld: list[str] = []
-    raw_parts = _binary_payloads(parsed)
+    # Images and PDFs cannot be scrubbed: forwarded only when both the rule and the deployment allow it. Only
+    # then are the MIME parts decoded again (parse keeps the hash of a binary part, not its bytes).
+    forward_binaries = rule.allow_attachments and rt.config.scrub.allow_attachments
+    raw_parts = _binary_payloads(parsed) if forward_binaries and parsed.attachments else {}
     for att in parsed.attachments:
         if att.disposition == "inline" and att.is_text and not att.filename:
             continue  # the body itself
@@ -157,8 +160,7 @@ def _attachments(rt: Runtime, rule: VendorRule, parsed: ParsedMessage
             withheld.append(att.content_type)
         elif att.is_text and att.content:
             texts.append(OutAttachment(att.filename or "attachment.txt", att.content_type, att.content))
-        elif rt.config.scrub.allow_attachments and att.sha256 in raw_parts:
-            # Images and PDFs cannot be scrubbed: forwarded only when both the rule and the deployment allow it.
+        elif att.sha256 in raw_parts:
             binaries.append(OutAttachment(att.filename or "attachment", att.content_type, raw_parts[att.sha256]))
         else:
             withheld.append(att.content_type)
