@@ -77,19 +77,15 @@ def status_row(store: Store, esc: Escalation) -> dict[str, Any]:
             "miss_count": esc.miss_count, **next_step(store, esc)}
 
 
-def escalation_block(store: Store, esc: Escalation, *, notes: bool = True) -> list[str]:
+def escalation_block(store: Store, esc: Escalation) -> list[str]:
     lines = [f"Zendesk #{esc.zendesk_ticket}  vendor={esc.vendor}  vendor ticket={esc.vendor_ticket or '-'}  "
              f"state={esc.state}  priority={esc.priority or '-'}  reopens={esc.reopen_count}  "
              f"misses={esc.miss_count}"]
-    for e in timeline(store, esc):
-        if e.what == "note" and not notes:
-            continue
-        lines.append(f"  {e.at}  {e.what:<7} {e.kind:<22} {e.text}")
-    if notes:
-        for job in store.zendesk_jobs_for(esc.id):
-            payload = json.loads(job["payload"])
-            lines.append(f"  zendesk note: {payload.get('event')}  [{job['status']}]")
-            lines += note_preview(payload, job["status"], indent="    ")
+    lines += [f"  {e.at}  {e.what:<7} {e.kind:<22} {e.text}" for e in timeline(store, esc)]
+    for job in store.zendesk_jobs_for(esc.id):
+        payload = json.loads(job["payload"])
+        lines.append(f"  zendesk note: {payload.get('event')}  [{job['status']}]")
+        lines += note_preview(payload, job["status"], indent="    ")
     step = next_step(store, esc)
     lines.append(f"  next: {step['next_deadline'] or '-'}  {step['then']}")
     return lines
