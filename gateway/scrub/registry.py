@@ -33,7 +33,3 @@ def gateway_recognizers() -> list[EntityRecognizer]:
 
 def all_recognizers() -> list[EntityRecognizer]:
     return gateway_recognizers() + presidio_recognizers()
-
-
-def entity_types() -> list[str]:
-    return sorted({e for r in all_recognizers() for e in r.supported_entities})
