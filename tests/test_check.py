@@ -26,6 +26,17 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _write_config(tmp_path: Path, sections: str = "") -> Path:
+    """A valid [gateway] and [trust] with the state under tmp_path, then the test's own sections."""
+    return _write(tmp_path, f"""
+[gateway]
+address = "escalations@example.org"
+state_dir = "{tmp_path / 'state'}"
+[trust]
+authserv_ids = ["mx.example.org"]
+""" + sections)
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(["check", *args])
     out, err = capsys.readouterr()
@@ -61,12 +72,7 @@ password = "{IMAP_SECRET}"
 
 def test_service_keys_missing_for_the_chosen_mailbox_are_config_errors(tmp_path: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write(tmp_path, f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{tmp_path / 'state'}"
-[trust]
-authserv_ids = ["mx.example.org"]
+    path = _write_config(tmp_path, """
 [mailbox]
 kind = "imap"
 [transport]
@@ -85,12 +91,7 @@ def test_failed_connections_are_reported_exit_1_without_secrets(tmp_path: Path, 
     monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", SMTP_SECRET)
     (tmp_path / "imap-password").write_text(IMAP_SECRET)
     closed = free_port()
-    path = _write(tmp_path, f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{tmp_path / 'state'}"
-[trust]
-authserv_ids = ["mx.example.org"]
+    path = _write_config(tmp_path, f"""
 [mailbox]
 kind = "imap"
 [mailbox.imap]
@@ -122,30 +123,17 @@ def test_a_file_outbox_and_maildir_need_no_network(tmp_path: Path, capsys: pytes
     state = tmp_path / "state"
     state.mkdir(mode=0o755)
     os.chmod(state, 0o755)
-    path = _write(tmp_path, f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{state}"
-[trust]
-authserv_ids = ["mx.example.org"]
-""")
+    path = _write_config(tmp_path)
     code, out, _ = _run(capsys, "--config", str(path))
     assert code == 0
     assert "mailbox: " in out and "transport: ok (file outbox" in out
     assert "make it 0700" in out  # the state directory holds raw mail: a loose mode is called out
 
 
-
-
 def _live_config(tmp_path: Path, dovecot: Dovecot, peer: SmtpPeer, zendesk: FakeZendesk, password: str) -> Path:
     (tmp_path / "imap-password").write_text(password)
     (tmp_path / "zendesk-token").write_text(ZENDESK_SECRET)
-    return _write(tmp_path, f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{tmp_path / 'state'}"
-[trust]
-authserv_ids = ["mx.example.org"]
+    return _write_config(tmp_path, f"""
 [mailbox]
 kind = "imap"
 [mailbox.imap]
@@ -225,12 +213,7 @@ def test_smtp_auth_is_tried_and_a_refusal_reported(tmp_path: Path, capsys: pytes
     try:
         for password, expect in ((SMTP_SECRET, 0), ("wrong-" + SMTP_SECRET, 1)):
             monkeypatch.setenv("MG_TEST_SMTP_PASSWORD", password)
-            path = _write(tmp_path, f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{tmp_path / 'state'}"
-[trust]
-authserv_ids = ["mx.example.org"]
+            path = _write_config(tmp_path, f"""
 [transport]
 kind = "smtp"
 [transport.smtp]
