@@ -13,6 +13,9 @@ _UPDATABLE = {
     "state", "priority", "end_user_email", "agent_email", "subject", "root_message_id",
     "last_vendor_message_id", "vendor_reply_to", "reopen_count", "miss_count", "acknowledged_at",
 }
+# Every escalation read carries its current vendor ticket number, in the same query (not one more per row).
+_SELECT = ("SELECT e.*, (SELECT v.number FROM vendor_tickets v WHERE v.escalation_id = e.id AND v.is_current = 1)"
+           " AS vendor_ticket FROM escalations e")
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,11 @@ class Event:
     created_at: str
 
 
-class EscalationStore(StoreCore):
-    def _escalation(self, row: sqlite3.Row) -> Escalation:
-        fields = {k: row[k] for k in row.keys() if k in Escalation.__dataclass_fields__}
-        fields["vendor_ticket"] = self.current_vendor_ticket(row["id"])
-        return Escalation(**fields)
+def _escalation(row: sqlite3.Row) -> Escalation:
+    return Escalation(**{k: row[k] for k in row.keys() if k in Escalation.__dataclass_fields__})
 
+
+class EscalationStore(StoreCore):
     def create_escalation(self, *, zendesk_ticket: str, vendor: str, state: str,
                           **extra: Any) -> tuple[Escalation, bool]:
         """Create, or return the existing escalation for (Zendesk ticket, vendor). Returns (row, created)."""
@@ -66,27 +68,27 @@ class EscalationStore(StoreCore):
         vals = [zendesk_ticket, vendor, state, now, now, *extra.values()]
         cur = self._exec(
             f"INSERT OR IGNORE INTO escalations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", tuple(vals))
-        row = self._one("SELECT * FROM escalations WHERE zendesk_ticket = ? AND vendor = ?", (zendesk_ticket, vendor))
-        assert row is not None
-        return self._escalation(row), cur.rowcount == 1
+        found = self.escalation_by_ticket(zendesk_ticket, vendor)
+        assert found is not None
+        return found, cur.rowcount == 1
 
     def escalation(self, escalation_id: int) -> Escalation | None:
-        row = self._one("SELECT * FROM escalations WHERE id = ?", (escalation_id,))
-        return None if row is None else self._escalation(row)
+        row = self._one(f"{_SELECT} WHERE e.id = ?", (escalation_id,))
+        return None if row is None else _escalation(row)
 
     def escalations_for_ticket(self, zendesk_ticket: str) -> list[Escalation]:
-        rows = self._all("SELECT * FROM escalations WHERE zendesk_ticket = ? ORDER BY id", (zendesk_ticket,))
-        return [self._escalation(r) for r in rows]
+        rows = self._all(f"{_SELECT} WHERE e.zendesk_ticket = ? ORDER BY e.id", (zendesk_ticket,))
+        return [_escalation(r) for r in rows]
 
     def escalation_by_ticket(self, zendesk_ticket: str, vendor: str) -> Escalation | None:
-        row = self._one("SELECT * FROM escalations WHERE zendesk_ticket = ? AND vendor = ?", (zendesk_ticket, vendor))
-        return None if row is None else self._escalation(row)
+        row = self._one(f"{_SELECT} WHERE e.zendesk_ticket = ? AND e.vendor = ?", (zendesk_ticket, vendor))
+        return None if row is None else _escalation(row)
 
     def escalation_by_vendor_ticket(self, number: str, vendor: str) -> Escalation | None:
         row = self._one(
-            "SELECT e.* FROM escalations e JOIN vendor_tickets v ON v.escalation_id = e.id"
-            " WHERE v.number = ? AND e.vendor = ? ORDER BY v.is_current DESC LIMIT 1", (number, vendor))
-        return None if row is None else self._escalation(row)
+            f"{_SELECT} JOIN vendor_tickets t ON t.escalation_id = e.id"
+            " WHERE t.number = ? AND e.vendor = ? ORDER BY t.is_current DESC LIMIT 1", (number, vendor))
+        return None if row is None else _escalation(row)
 
     def escalation_subjects(self, vendor: str) -> list[tuple[int, str]]:
         """(id, subject as sent) of a vendor's escalations that have one, newest first (linking by subject)."""
@@ -97,10 +99,10 @@ class EscalationStore(StoreCore):
     def list_escalations(self, states: list[str] | None = None) -> list[Escalation]:
         if states:
             marks = ", ".join("?" * len(states))
-            rows = self._all(f"SELECT * FROM escalations WHERE state IN ({marks}) ORDER BY id", tuple(states))
+            rows = self._all(f"{_SELECT} WHERE e.state IN ({marks}) ORDER BY e.id", tuple(states))
         else:
-            rows = self._all("SELECT * FROM escalations ORDER BY id")
-        return [self._escalation(r) for r in rows]
+            rows = self._all(f"{_SELECT} ORDER BY e.id")
+        return [_escalation(r) for r in rows]
 
     def update_escalation(self, escalation_id: int, **changes: Any) -> None:
         bad = set(changes) - _UPDATABLE
