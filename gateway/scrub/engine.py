@@ -50,7 +50,8 @@ def _ner_only_excludes(model: str) -> list[str]:
     needed = {"ner"}
     tok2vec = cfg["components"].get("ner", {}).get("model", {}).get("tok2vec", {})
     if "Listener" in str(tok2vec.get("@architectures", "")):
-        needed.add(tok2vec.get("upstream", "tok2vec") if tok2vec.get("upstream", "*") != "*" else "tok2vec")
+        upstream = tok2vec.get("upstream", "*")  # "*": whichever tok2vec comes before it
+        needed.add("tok2vec" if upstream == "*" else upstream)
     return [c for c in pipeline if c not in needed]
 
 
