@@ -34,10 +34,10 @@ class Explained:
 
 
 def explain_key(config: Config) -> tuple[bytes, bool]:
-    """(key, verifiable): the configured token key, else the fixed explain-only key."""
-    if config.gateway.token_key is not None:
-        return config.gateway.token_key.reveal().encode(), True
-    return EXPLAIN_ONLY_KEY, False
+    """(key, verifiable): the configured token key, else the fixed explain-only key. An empty configured key
+    counts as none, as in gateway.msgid.token_key (the service then uses the key kept in the store)."""
+    secret = config.gateway.token_key.reveal() if config.gateway.token_key else ""
+    return (secret.encode(), True) if secret else (EXPLAIN_ONLY_KEY, False)
 
 
 def explain_bytes(raw: bytes, rules: dict[str, VendorRule], config: Config, key: bytes,
