@@ -61,8 +61,7 @@ class _Prepared:
 
 # ---- the agent's escalation -------------------------------------------------------------------------------
 
-def escalation_fields(rt: Runtime, rule: VendorRule, escalation: Escalation, parsed: ParsedMessage
-                      ) -> EscalationFields:
+def escalation_fields(rule: VendorRule, escalation: Escalation, parsed: ParsedMessage) -> EscalationFields:
     fields = extract_fields(parsed.new_text or parsed.text, rule)
     return merge(fields, [("agent_email", parsed.from_addr), ("agent_name", parsed.from_name),
                           ("end_user_email", escalation.end_user_email),
@@ -78,7 +77,7 @@ def vendor_subject(rt: Runtime, escalation: Escalation, agent_subject: str = "")
 def send_escalation(rt: Runtime, *, escalation: Escalation, analysis: Analysis, cause_ref: str) -> EscalationOutcome:
     rule = rt.rules[escalation.vendor]
     parsed = analysis.parsed
-    fields = escalation_fields(rt, rule, escalation, parsed)
+    fields = escalation_fields(rule, escalation, parsed)
     missing = missing_fields(rule, fields)
     if missing:
         oid = _reply_missing(rt, escalation, parsed, rule, missing, cause_ref)
@@ -264,7 +263,7 @@ def original_fields(rt: Runtime, escalation: Escalation) -> EscalationFields | N
     if raw is None or not raw.content:
         return None
     parsed = parse_message(raw.content)
-    return escalation_fields(rt, rt.rules[escalation.vendor], escalation, parsed)
+    return escalation_fields(rt.rules[escalation.vendor], escalation, parsed)
 
 
 def _base_keep(rt: Runtime, escalation: Escalation) -> list[str]:
