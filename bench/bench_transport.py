@@ -63,36 +63,31 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench_latency(n: int) -> None:
-    dovecot = Dovecot()
-    dovecot.start()
-    peer = SmtpPeer()
-    peer.start()
-    state = Path(tempfile.mkdtemp(prefix="mailgate-bench-"))
-    cfg = gateway_config(dovecot, peer, state)
-    log = open(state / "gateway.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([*MAILGATE, "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        def vendor_count() -> int:
-            return sum(1 for r in peer.handler.received if r["to"] == [VENDOR_ADDRESS])
+    with Dovecot() as dovecot, SmtpPeer() as peer:
+        state = Path(tempfile.mkdtemp(prefix="mailgate-bench-"))
+        cfg = gateway_config(dovecot, peer, state)
+        log = open(state / "gateway.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen([*MAILGATE, "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            def vendor_count() -> int:
+                return sum(1 for r in peer.handler.received if r["to"] == [VENDOR_ADDRESS])
 
-        append(dovecot, [escalation_request(900000)])  # warm-up: loads the NLP model
-        wait_until(lambda: vendor_count() >= 1, 120, "the warm-up message")
-        latencies = []
-        for i in range(n):
-            began = time.monotonic()
-            append(dovecot, [escalation_request(910000 + i)])
-            wait_until(lambda i=i: vendor_count() >= i + 2, 30, f"message {i}", interval=0.005)
-            arrived = [r for r in peer.handler.received if r["to"] == [VENDOR_ADDRESS]][-1]["at"]
-            latencies.append(float(arrived) - began)  # type: ignore[arg-type]
-        print(f"latency APPEND -> vendor email at the SMTP peer over {n} messages: "
-              f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
-              f"max {max(latencies) * 1000:.0f} ms")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
-        peer.stop()
-        dovecot.cleanup()
+            append(dovecot, [escalation_request(900000)])  # warm-up: loads the NLP model
+            wait_until(lambda: vendor_count() >= 1, 120, "the warm-up message")
+            latencies = []
+            for i in range(n):
+                began = time.monotonic()
+                append(dovecot, [escalation_request(910000 + i)])
+                wait_until(lambda i=i: vendor_count() >= i + 2, 30, f"message {i}", interval=0.005)
+                arrived = [r for r in peer.handler.received if r["to"] == [VENDOR_ADDRESS]][-1]["at"]
+                latencies.append(float(arrived) - began)  # type: ignore[arg-type]
+            print(f"latency APPEND -> vendor email at the SMTP peer over {n} messages: "
+                  f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+                  f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()
 
 
 def run_once_measured(cfg: Path) -> tuple[float, int, int]:
@@ -107,12 +102,8 @@ def run_once_measured(cfg: Path) -> tuple[float, int, int]:
 
 def bench_catch_up(sizes: list[int], state_root: str | None) -> None:
     for n in sizes:
-        dovecot = Dovecot()
-        dovecot.start()
-        peer = SmtpPeer()
-        peer.start()
-        state = Path(tempfile.mkdtemp(prefix="mailgate-bench-", dir=state_root))
-        try:
+        with Dovecot() as dovecot, SmtpPeer() as peer:
+            state = Path(tempfile.mkdtemp(prefix="mailgate-bench-", dir=state_root))
             cfg = gateway_config(dovecot, peer, state)
             startup, startup_rss, _ = run_once_measured(cfg)  # empty mailbox: start-up and exit only
             fill_maildir(dovecot, n)
@@ -126,9 +117,6 @@ def bench_catch_up(sizes: list[int], state_root: str | None) -> None:
             print(f"catch-up {n:>6} messages: {seconds:6.1f} s wall ({startup:.1f} s start-up), "
                   f"{handled / work:6.0f} msg/s end to end, {handled / seconds:6.0f} msg/s incl. start-up, "
                   f"peak RSS {rss} MiB (idle start-up {startup_rss} MiB), handled {handled}, exit {code}")
-        finally:
-            peer.stop()
-            dovecot.cleanup()
 
 
 def main() -> int:

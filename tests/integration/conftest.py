@@ -13,12 +13,8 @@ from servers import Dovecot, SmtpPeer, gateway_config
 
 @pytest.fixture
 def smtp_peer(dovecot: Dovecot) -> Iterator[SmtpPeer]:
-    peer = SmtpPeer(sent_folder=dovecot)
-    peer.start()
-    try:
+    with SmtpPeer(sent_folder=dovecot) as peer:
         yield peer
-    finally:
-        peer.stop()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -51,7 +52,8 @@ def _port_open(port: int) -> bool:
 
 
 class Dovecot:
-    """One Dovecot instance with one user and a Maildir, on a free loopback port (plain IMAP)."""
+    """One Dovecot instance with one user and a Maildir, on a free loopback port (plain IMAP).
+    `with Dovecot() as server:` starts it and removes it afterwards."""
 
     def __init__(self, root: Path | None = None, tls: bool = False) -> None:
         self.root = Path(root or tempfile.mkdtemp(prefix="mailgate-dovecot-", dir="/tmp"))
@@ -188,6 +190,13 @@ userdb {{
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
 
 def make_self_signed(directory: Path) -> Path:
     """A certificate for "localhost" and 127.0.0.1 (cert.pem, key.pem); returns the path to trust."""
@@ -278,6 +287,8 @@ def _message_id(content: bytes) -> str:
 
 
 class SmtpPeer:
+    """The aiosmtpd peer on a free loopback port; `with SmtpPeer() as peer:` starts and stops it."""
+
     def __init__(self, sent_folder: Dovecot | None = None) -> None:
         from aiosmtpd.controller import Controller
 
@@ -291,6 +302,13 @@ class SmtpPeer:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.controller.stop()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 # -- mail the tests put into the mailbox --------------------------------------------------------------------------
@@ -366,9 +384,5 @@ def dovecot() -> Iterator[Dovecot]:
     skip, so that a run without it can never look green."""
     if not (shutil.which("dovecot") or os.path.exists(DOVECOT)):
         pytest.fail("dovecot is not installed: run `make sysdeps` (make test does it)")
-    server = Dovecot()
-    server.start()
-    try:
+    with Dovecot() as server:
         yield server
-    finally:
-        server.cleanup()

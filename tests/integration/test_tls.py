@@ -16,12 +16,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def tls_dovecot() -> Iterator[Dovecot]:
-    server = Dovecot(tls=True)
-    server.start()
-    try:
+    with Dovecot(tls=True) as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 def _gateway(tmp_path: Path, dovecot: Dovecot, peer: SmtpPeer, security: str) -> GatewayProcess:
@@ -38,21 +34,15 @@ def _gateway(tmp_path: Path, dovecot: Dovecot, peer: SmtpPeer, security: str) ->
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_imap_over_tls_and_starttls(tmp_path: Path, tls_dovecot: Dovecot, security: str):
-    peer = SmtpPeer()
-    peer.start()
-    try:
+    with SmtpPeer() as peer:
         append(tls_dovecot, [escalation_request(3101)])
         gw = _gateway(tmp_path, tls_dovecot, peer, security)
         assert gw.run_once(env={"SSL_CERT_FILE": str(tls_dovecot.ca_file)}) == 0
         assert_escalations_delivered_once(gw, peer, 1)
-    finally:
-        peer.stop()
 
 
 def test_untrusted_certificate_is_refused_and_nothing_is_read(tmp_path: Path, tls_dovecot: Dovecot):
-    peer = SmtpPeer()
-    peer.start()
-    try:
+    with SmtpPeer() as peer:
         append(tls_dovecot, [escalation_request(3201)])
         gw = _gateway(tmp_path, tls_dovecot, peer, "tls")
         env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
@@ -66,5 +56,3 @@ def test_untrusted_certificate_is_refused_and_nothing_is_read(tmp_path: Path, tl
         finally:
             store.close()
         assert peer.handler.received == []
-    finally:
-        peer.stop()
