@@ -153,10 +153,3 @@ class EscalationStore(StoreCore):
         rows = self._all("SELECT * FROM events WHERE escalation_id = ? ORDER BY id", (escalation_id,))
         return [Event(r["id"], r["escalation_id"], r["kind"], r["from_state"], r["to_state"], r["cause_type"],
                       r["cause_ref"], json.loads(r["detail"]), r["created_at"]) for r in rows]
-
-    def count_events(self, kind: str | None = None) -> int:
-        if kind is None:
-            row = self._one("SELECT COUNT(*) FROM events")
-        else:
-            row = self._one("SELECT COUNT(*) FROM events WHERE kind = ?", (kind,))
-        return int(row[0]) if row else 0

@@ -74,9 +74,6 @@ class MessageStore(StoreCore):
         self._exec("INSERT OR IGNORE INTO source_seen (source, source_key, raw_id, seen_at) VALUES (?, ?, ?, ?)",
                    (source, source_key, raw_id, self.now()))
 
-    def seen_keys(self, source: str) -> set[str]:
-        return {r[0] for r in self._all("SELECT source_key FROM source_seen WHERE source = ?", (source,))}
-
     def is_seen(self, source: str, source_key: str) -> bool:
         return self._one("SELECT 1 FROM source_seen WHERE source = ? AND source_key = ?",
                          (source, source_key)) is not None

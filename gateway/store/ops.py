@@ -135,8 +135,3 @@ class OpsStore(StoreCore):
         rows = self._all("SELECT c.key, SUM(c.value) FROM audit_log, json_each(audit_log.detail, '$.categories') AS c"
                          " WHERE json_type(audit_log.detail, '$.categories') = 'object' GROUP BY c.key")
         return {str(r[0]): int(r[1] or 0) for r in rows}
-
-    def oldest_pending_outbox(self) -> str | None:
-        """Creation time of the oldest row still waiting to leave (pending or sending)."""
-        row = self._one("SELECT MIN(created_at) FROM outbox WHERE status IN ('pending', 'sending')")
-        return None if row is None or row[0] is None else str(row[0])

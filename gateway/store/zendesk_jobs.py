@@ -53,10 +53,6 @@ class ZendeskJobStore(StoreCore):
     def zendesk_jobs_for(self, escalation_id: int) -> list[sqlite3.Row]:
         return self._all("SELECT * FROM zendesk_jobs WHERE escalation_id = ? ORDER BY id", (escalation_id,))
 
-    def zendesk_job(self, job_id: int) -> ZendeskJob | None:
-        row = self._one("SELECT * FROM zendesk_jobs WHERE id = ?", (job_id,))
-        return None if row is None else _job(row)
-
     def zendesk_jobs(self, status: str | None = None) -> list[ZendeskJob]:
         if status is None:
             return [_job(r) for r in self._all("SELECT * FROM zendesk_jobs ORDER BY id")]
@@ -70,10 +66,6 @@ class ZendeskJobStore(StoreCore):
             f" AND NOT EXISTS (SELECT 1 FROM zendesk_jobs e WHERE e.zendesk_ticket = j.zendesk_ticket"
             f" AND e.id < j.id AND e.status IN {_OPEN}) ORDER BY j.id LIMIT ?", (self.now(), limit))
         return [_job(r) for r in rows]
-
-    def zendesk_job_counts(self) -> dict[str, int]:
-        rows = self._all("SELECT status, COUNT(*) AS n FROM zendesk_jobs GROUP BY status")
-        return {str(r["status"]): int(r["n"]) for r in rows}
 
     def mark_zendesk_sending(self, job_id: int) -> None:
         """Written (and committed) before the API call: a crash after it leaves the job 'sending', uncertain."""

@@ -1,15 +1,16 @@
-"""A thin async Zendesk client on httpx: the three calls the gateway makes, with every outcome classified.
+"""A thin async Zendesk client on httpx: the two calls the worker makes, with every outcome classified.
 
 Why not zenpy: zenpy is synchronous (it would block the daemon's event loop or need a thread per call), it
 retries rate-limited calls on its own by sleeping for Retry-After inside the call, and it folds HTTP statuses
 into a few exception types. The gateway needs the opposite: each call made exactly once, its outcome reported
 exactly (429 with its Retry-After, 5xx, timeout before or after the request went out, 401, other 4xx), so that
 the durable job queue decides when to retry and can prove that a note was never posted twice. httpx is already
-a dependency, and three endpoints do not need a library:
+a dependency, and two endpoints do not need a library:
 
   PUT  /api/v2/tickets/{id}.json            internal note + custom fields + additional_tags/remove_tags
   GET  /api/v2/tickets/{id}/comments.json   newest first, to look for a note's idempotency marker
-  GET  /api/v2/users/me.json                `mailgate check`: reachable and the credentials work
+
+`mailgate check` probes GET /api/v2/users/me.json synchronously (gateway.zendesk.check), classified here too.
 
 Authentication is an API token: Basic "{email}/token:{api_token}". The token never appears in a log line,
 an exception message or the check's answer.
@@ -189,7 +190,3 @@ class ZendeskClient:
                 return False
             path, params = str(next_page), None
         return False
-
-    async def me(self) -> dict[str, Any]:
-        user = (await self._call("GET", "/api/v2/users/me.json")).json().get("user") or {}
-        return dict(user)

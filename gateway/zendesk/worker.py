@@ -227,17 +227,7 @@ def _dead(rt: Runtime, job: ZendeskJob, error: str, *, uncertain: bool = False) 
     log.error("zendesk dead letter", extra={"zendesk_job_id": job.id, "error": error[:200]})
 
 
-def next_due(rt: Runtime) -> str | None:
-    """When the worker has something to do next (for a scheduler that sleeps until then)."""
-    pause = paused_until(rt)
-    jobs = rt.store.zendesk_jobs("pending") + rt.store.zendesk_jobs("sending")
-    due = min((j.next_attempt_at for j in jobs), default=None)
-    if due and pause:
-        return max(due, pause)
-    return due
-
-
-__all__ = ["backoff_seconds", "carry_out", "drain", "next_due", "paused_until"]
+__all__ = ["backoff_seconds", "carry_out", "drain", "paused_until"]
 
 
 POLL_SECONDS = 5.0  # how often the service looks for due jobs
