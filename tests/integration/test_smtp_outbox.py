@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
-from harness import assert_escalations_delivered_once, outbox_counts, vendor_mail, wait_vendor_mail
-from servers import append, escalation_request, wait_until
+from harness import GatewayProcess, assert_escalations_delivered_once, outbox_counts, vendor_mail, wait_vendor_mail
+from servers import Dovecot, SmtpPeer, append, escalation_request, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -15,27 +17,28 @@ def _wait_outbox(gw, expected: dict[str, int], timeout: float = 15) -> None:  # 
     wait_until(lambda: outbox_counts(gw) == expected, timeout, f"outbox {expected}")
 
 
-def test_4xx_then_success_delivers_exactly_one_copy(make_gateway, dovecot, smtp_peer):
-    smtp_peer.handler.plan = ["4xx"]  # the first message out is the vendor escalation
-    append(dovecot, [escalation_request(1101)])
+def _first_send_fails(make_gateway: Callable[..., GatewayProcess], dovecot: Dovecot, smtp_peer: SmtpPeer,
+                      answer: str, ticket: int) -> GatewayProcess:
+    """One escalation whose first send (the vendor email) gets `answer`; returns the stopped gateway."""
+    smtp_peer.handler.plan = [answer]
+    append(dovecot, [escalation_request(ticket)])
     gw = make_gateway()
     gw.start()
     wait_vendor_mail(smtp_peer, 1)
     _wait_outbox(gw, {"escalation:sent": 1, "agent_note:sent": 1})
     assert gw.terminate() == 0
+    return gw
+
+
+def test_4xx_then_success_delivers_exactly_one_copy(make_gateway, dovecot, smtp_peer):
+    gw = _first_send_fails(make_gateway, dovecot, smtp_peer, "4xx", 1101)
     assert smtp_peer.handler.answers[0] == "4xx" and smtp_peer.handler.answers.count("4xx") == 1
     assert_escalations_delivered_once(gw, smtp_peer, 1)
 
 
 def test_connection_dropped_after_data_is_checked_in_sent_folder_then_sent_once(make_gateway, dovecot,
                                                                                  smtp_peer):
-    smtp_peer.handler.plan = ["drop"]
-    append(dovecot, [escalation_request(1201)])
-    gw = make_gateway()
-    gw.start()
-    wait_vendor_mail(smtp_peer, 1)
-    _wait_outbox(gw, {"escalation:sent": 1, "agent_note:sent": 1})
-    assert gw.terminate() == 0
+    gw = _first_send_fails(make_gateway, dovecot, smtp_peer, "drop", 1201)
     assert smtp_peer.handler.answers.count("drop") == 1
     assert_escalations_delivered_once(gw, smtp_peer, 1)
 
