@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from gateway.outbox_sender import OutboxSender
@@ -46,12 +48,16 @@ def _queue(rt: Runtime, n: int = 1) -> list[int]:
     return ids
 
 
+async def _drain(rt: Runtime, transport: FakeSmtp, stop: Callable[[], bool] | None = None) -> int:
+    return await OutboxSender(rt.store, transport, rt.config, rt.key).drain(stop=stop)
+
+
 async def _crash_once(rt: Runtime, transport: FakeSmtp) -> int:
     """Send one row and 'crash' after the server accepted it; returns the row id."""
     (oid,) = _queue(rt)
     transport.crash_after_data = True
     with pytest.raises(KeyboardInterrupt):
-        await OutboxSender(rt.store, transport, rt.config, rt.key).drain()
+        await _drain(rt, transport)
     transport.crash_after_data = False
     item = rt.store.outbox_item(oid)
     assert item is not None and item.status == "sending"
@@ -61,7 +67,7 @@ async def _crash_once(rt: Runtime, transport: FakeSmtp) -> int:
 async def test_after_a_crash_a_send_found_in_the_sent_folder_is_not_repeated(runtime):
     transport = FakeSmtp(proof=True)
     oid = await _crash_once(runtime, transport)
-    await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain()
+    await _drain(runtime, transport)
     assert transport.sent == ["<m0@example.org>"]
     assert runtime.store.outbox_item(oid).status == "sent"
     assert [e["action"] for e in runtime.store.audit_entries()][-1] == "outbox:sent_verified"
@@ -70,7 +76,7 @@ async def test_after_a_crash_a_send_found_in_the_sent_folder_is_not_repeated(run
 async def test_after_a_crash_with_proof_of_absence_it_is_sent_again(runtime):
     transport = FakeSmtp(proof=False)
     oid = await _crash_once(runtime, transport)
-    await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain()
+    await _drain(runtime, transport)
     assert transport.sent == ["<m0@example.org>", "<m0@example.org>"]
     assert runtime.store.outbox_item(oid).status == "sent"
 
@@ -78,7 +84,7 @@ async def test_after_a_crash_with_proof_of_absence_it_is_sent_again(runtime):
 async def test_after_a_crash_with_no_way_to_tell_it_is_held_and_an_alert_raised(runtime):
     transport = FakeSmtp(proof=None)
     oid = await _crash_once(runtime, transport)
-    await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain()
+    await _drain(runtime, transport)
     assert transport.sent == ["<m0@example.org>"]
     assert runtime.store.outbox_item(oid).status == "held"
     assert "alert:delivery_uncertain" in [e["action"] for e in runtime.store.audit_entries()]
@@ -88,7 +94,7 @@ async def test_a_row_interrupted_before_the_data_is_simply_sent(runtime):
     transport = FakeSmtp(proof=None)
     (oid,) = _queue(runtime)
     runtime.store.mark_sending(oid)  # crashed after claiming the row, before any data left
-    await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain()
+    await _drain(runtime, transport)
     assert transport.sent == ["<m0@example.org>"] and transport.proof_asked == []
     assert runtime.store.outbox_item(oid).status == "sent"
 
@@ -101,7 +107,7 @@ async def test_a_failing_proof_check_retries_later_without_sending(runtime):
         raise TransientSendError("imap down")
 
     transport.already_delivered = unreachable  # type: ignore[method-assign]
-    await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain()
+    await _drain(runtime, transport)
     item = runtime.store.outbox_item(oid)
     assert transport.sent == ["<m0@example.org>"] and item.status == "pending" and item.last_error == "imap down"
 
@@ -109,6 +115,5 @@ async def test_a_failing_proof_check_retries_later_without_sending(runtime):
 async def test_drain_stops_between_rows_when_asked(runtime):
     transport = FakeSmtp(proof=None)
     _queue(runtime, 3)
-    handled = await OutboxSender(runtime.store, transport, runtime.config, runtime.key).drain(
-        stop=lambda: len(transport.sent) >= 1)
+    handled = await _drain(runtime, transport, stop=lambda: len(transport.sent) >= 1)
     assert handled == 1 and transport.sent == ["<m0@example.org>"]
