@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ops_mail import AGENT_CONFIG
 
 from gateway.cli import EXIT_CONFIG, main
 from gateway.sources.maildir import deliver_to_maildir
@@ -15,15 +16,7 @@ from gateway.store import Store
 sys.path.insert(0, str(Path(__file__).resolve().parent / "integration"))
 from servers import escalation_request  # noqa: E402
 
-CONFIG = """\
-[gateway]
-address = "escalations@example.org"
-[trust]
-authserv_ids = ["mx.example.org"]
-agent_domains = ["drchrono.com"]
-[metrics]
-enabled = false
-"""
+CONFIG = AGENT_CONFIG + "[metrics]\nenabled = false\n"
 
 
 def _setup(tmp_path: Path, extra: str = "") -> tuple[Path, Path]:
