@@ -152,7 +152,7 @@ def read_agent_mail(parsed: ParsedMessage, guard: GuardVerdict, rules: dict[str,
     """Fill `d` for a trusted agent's message: an escalation_request, or 'other' with commands."""
     d.is_agent = True
     d.rule_hits.append("sender:agent")
-    new = parsed.new_text or parsed.text
+    new = parsed.reply_text
     d.commands = read_commands(new)
     rule, explicit = _find_vendor(parsed, new, rules, config, d)
     d.vendor = rule.name if rule is not None else None

@@ -62,7 +62,7 @@ class _Prepared:
 # ---- the agent's escalation -------------------------------------------------------------------------------
 
 def escalation_fields(rule: VendorRule, escalation: Escalation, parsed: ParsedMessage) -> EscalationFields:
-    fields = extract_fields(parsed.new_text or parsed.text, rule)
+    fields = extract_fields(parsed.reply_text, rule)
     return merge(fields, [("agent_email", parsed.from_addr), ("agent_name", parsed.from_name),
                           ("end_user_email", escalation.end_user_email),
                           ("zendesk_ticket", escalation.zendesk_ticket), ("priority", escalation.priority)])
@@ -104,7 +104,7 @@ def _prepare_escalation(rt: Runtime, rule: VendorRule, escalation: Escalation, p
     keep = _base_keep(rt, escalation) + to
     texts, binaries, withheld = _attachments(rt, rule, parsed)
     outgoing = texts + binaries
-    results = scrubber.scrub_many([parsed.new_text or parsed.text, parsed.subject or "",
+    results = scrubber.scrub_many([parsed.reply_text, parsed.subject or "",
                                    *[t.content.decode("utf-8", "replace") for t in texts],
                                    *[a.filename for a in outgoing]], keep=keep, fields=fields)
     body_r, subject_r = results[0], results[1]
@@ -325,7 +325,7 @@ def check_agent_copy(rt: Runtime, *, analysis: Analysis) -> ComplianceReport:
     parsed, d = analysis.parsed, analysis.decision
     vendor = d.agent_sent_to_vendor or d.vendor
     rule = rt.rules.get(vendor) if vendor else None
-    text = parsed.new_text or parsed.text
+    text = parsed.reply_text
     fields = extract_fields(text, rule)
     fields = merge(fields, [("agent_email", parsed.from_addr), ("agent_name", parsed.from_name),
                             ("end_user_email", d.end_user_email), ("zendesk_ticket", d.zendesk_ticket)])
