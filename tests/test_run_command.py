@@ -3,18 +3,15 @@ on a missing key, naming it."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from ops_mail import AGENT_CONFIG
+from servers import escalation_request
 
 from gateway.cli import EXIT_CONFIG, main
 from gateway.sources.maildir import deliver_to_maildir
 from gateway.store import Store
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "integration"))
-from servers import escalation_request  # noqa: E402
 
 CONFIG = AGENT_CONFIG + "[metrics]\nenabled = false\n"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +13,12 @@ import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from servers import make_self_signed
 
 from gateway.config import SmtpSection
 from gateway.config_schema import Secret
 from gateway.transport import PermanentSendError, TransientSendError
 from gateway.transport.smtp import SmtpTransport
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "integration"))
-from servers import make_self_signed  # noqa: E402
 
 MSG = b"From: a@example.org\r\nTo: v@example.net\r\nMessage-ID: <m1@example.org>\r\nSubject: t\r\n\r\nbody\r\n"
 
