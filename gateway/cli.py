@@ -17,20 +17,25 @@ COMMANDS = ["run", "check", "demo", "explain", "scrub", "replay", "status", "sho
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """All commands, or just `only`: importing a command's module imports what it runs (the service, the
+    pipeline, msal, httpx ...), so registering all twelve costs every invocation about half a second."""
     parser = argparse.ArgumentParser(
         prog="mailgate",
         description="Email gateway between the support desk (Zendesk) and the vendors it escalates to.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in [only] if only else COMMANDS:
         module = importlib.import_module(f"gateway.commands.{name}")
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The command is always the first word (the top level has no options but --help); anything else
+    # (--help, a typo, nothing) gets the full parser so that help and errors list every command.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
