@@ -29,11 +29,14 @@ class Thread:
     subject: str
 
 
-def _latest_detail(rt: Runtime, esc: Escalation, key: str) -> Any:
+def _latest_details(rt: Runtime, esc: Escalation, *keys: str) -> dict[str, Any]:
+    """The newest non-empty value of each key in the escalation's event details, from one read of its events."""
+    found: dict[str, Any] = {}
     for event in reversed(rt.store.events(esc.id)):
-        if event.detail.get(key):
-            return event.detail[key]
-    return None
+        for key in keys:
+            if key not in found and event.detail.get(key):
+                found[key] = event.detail[key]
+    return found
 
 
 def thread(rt: Runtime, esc: Escalation) -> Thread:
@@ -41,11 +44,12 @@ def thread(rt: Runtime, esc: Escalation) -> Thread:
     (which carries the vendor's ticket token, so its helpdesk files our reply on the right ticket)."""
     rule = rt.rules[esc.vendor]
     to = esc.vendor_reply_to or rt.config.vendor(esc.vendor).address or rule.intake_address
-    refs: list[str] = list(_latest_detail(rt, esc, "references") or [])
+    latest = _latest_details(rt, esc, "references", "reply_subject")
+    refs: list[str] = list(latest.get("references") or [])
     for mid in (esc.root_message_id, esc.last_vendor_message_id):
         if mid and mid not in refs:
             refs.append(mid)
-    subject = _latest_detail(rt, esc, "reply_subject") or esc.subject or outbound.vendor_subject(rt, esc)
+    subject = latest.get("reply_subject") or esc.subject or outbound.vendor_subject(rt, esc)
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     return Thread(to=to, in_reply_to=esc.last_vendor_message_id or esc.root_message_id, references=refs[-20:],
@@ -116,7 +120,7 @@ def nudge(rt: Runtime, esc: Escalation, *, what: str, cause_ref: str) -> int | N
 
 def problem_role(rt: Runtime, esc: Escalation) -> str:
     """Leadership or technical contacts, by the kind of problem recorded when the escalation started."""
-    role = _latest_detail(rt, esc, "problem_kind")
+    role = _latest_details(rt, esc, "problem_kind").get("problem_kind")
     return "technical" if role == "technical" else "leadership"
 
 
