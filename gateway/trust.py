@@ -12,9 +12,9 @@ A sender is trusted when that header says
 A dmarc result other than pass for the From domain in the same header vetoes a DKIM pass: the verifier that
 we trust already looked at alignment and said no.
 
-Organisational domain without a public suffix list (nothing downloads at run time): the last two labels, or
-the last three when the last two are a known second-level public suffix (co.uk, com.au, ...; _SECOND_LEVEL).
-This errs on the side of "aligned" only for registrable domains under suffixes missing from that list.
+Organisational domain: the public suffix plus one label, from the public suffix list snapshot bundled with
+tldextract (gateway.public_suffix; nothing downloads at run time); a name under no listed suffix keeps its
+last two labels.
 """
 
 from __future__ import annotations
@@ -22,16 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.parse import ParsedMessage
-
-# Second-level public suffixes common in business mail; a domain under one of these keeps three labels.
-_SECOND_LEVEL = frozenset("""
-co.uk org.uk ac.uk gov.uk ltd.uk plc.uk me.uk net.uk nhs.uk sch.uk
-com.au net.au org.au edu.au gov.au asn.au id.au co.nz org.nz net.nz govt.nz ac.nz
-co.jp ne.jp or.jp ac.jp go.jp co.kr or.kr ac.kr com.cn net.cn org.cn gov.cn com.hk org.hk com.tw org.tw
-com.sg org.sg edu.sg com.my co.id co.in net.in org.in gov.in ac.in co.th co.za org.za gov.za ac.za
-com.br net.br org.br gov.br com.mx org.mx gob.mx com.ar com.co com.pe com.tr org.tr gov.tr co.il org.il ac.il
-com.ua co.ua com.pl net.pl org.pl com.es com.pt co.at or.at ac.at com.ru com.sa com.eg com.ng co.ke
-""".split())
+from gateway.public_suffix import registrable_domain
 
 
 @dataclass
@@ -175,10 +166,7 @@ def parse_authentication_results(value: str) -> AuthResultsHeader | None:
 
 
 def organisational_domain(domain: str) -> str:
-    labels = [x for x in domain.lower().strip(".").split(".") if x]
-    if len(labels) >= 3 and ".".join(labels[-2:]) in _SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    return registrable_domain(domain)
 
 
 def aligned(signing_domain: str, from_domain: str) -> bool:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from gateway import public_suffix as offline_mod
 from gateway.cli import main
 from gateway.config import ScrubSection
 from gateway.fields import extract_fields
 from gateway.rules import load_rules
 from gateway.scrub import Scrubber, get_scrubber
-from gateway.scrub import offline as offline_mod
 
 CASES_DIR = Path(__file__).parent / "scrub_cases"
 RULES = load_rules(Path(__file__).resolve().parents[1] / "rules")

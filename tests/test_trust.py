@@ -80,6 +80,13 @@ def test_organisational_domain_keeps_known_second_level_suffixes() -> None:
     assert organisational_domain("offsite.inc.co") == "inc.co"
 
 
+def test_organisational_domain_follows_the_bundled_public_suffix_list() -> None:
+    # Suffixes no short built-in list carries, and shared hosting whose tenants are different organisations.
+    assert organisational_domain("mx.mail.example.com.mt") == "example.com.mt"
+    assert organisational_domain("clinic-a.github.io") == "clinic-a.github.io"
+    assert organisational_domain("mx.gateway.mailgate.example") == "mailgate.example"  # no listed suffix
+
+
 def test_garbage_headers_never_raise() -> None:
     for junk in ["", ";;;", "(((", '"unterminated', "mx.example.org; =; dkim=", "mx.example.org (a (b) c"]:
         assert not verdict([junk]).trusted

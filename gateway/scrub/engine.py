@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.fields import EscalationFields
+from gateway.public_suffix import make_tldextract_offline
 from gateway.scrub.labels import label
-from gateway.scrub.offline import make_tldextract_offline
 from gateway.scrub.protect import build_keep, protection
 
 
