@@ -40,7 +40,7 @@ class Secret:
         return isinstance(other, Secret) and other._value == self._value
 
     def __hash__(self) -> int:
-        return hash(self.source)
+        return hash(self._value)  # equal secrets (compared by value) must hash alike; str hashes are per-process
 
 
 @dataclass
