@@ -56,6 +56,20 @@ def thread(rt: Runtime, esc: Escalation) -> Thread:
                   subject=subject)
 
 
+def transition(rt: Runtime, esc: Escalation, *, kind: str, to_state: str | None, cause_type: str, cause_ref: str,
+               detail: dict[str, Any]) -> None:
+    """Record event `kind` on the timeline; when it moves `esc` (`to_state` from `states.next_state`), change the
+    state, count a reopen, and re-plan the clocks from now. A cause recorded before changes nothing."""
+    if not rt.store.add_event(escalation_id=esc.id, kind=kind, cause_type=cause_type, cause_ref=cause_ref,
+                              from_state=esc.state, to_state=to_state or esc.state, detail=detail) or not to_state:
+        return
+    changes: dict[str, object] = {"state": to_state}
+    if to_state == "reopened":
+        changes["reopen_count"] = esc.reopen_count + 1
+    rt.store.update_escalation(esc.id, **changes)
+    clocks.replan(rt, rt.store.escalation(esc.id) or esc, kind, cause_ref, rt.clock.now())
+
+
 def notify_agent(rt: Runtime, esc: Escalation, *, kind: str, subject: str, body: str, cause_ref: str,
                  urgent: bool = False, keep: list[str] | None = None) -> int | None:
     """Mail the agent now when the desk is open (or `urgent`), else hold it as an `agent_notice` deadline for

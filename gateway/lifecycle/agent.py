@@ -150,18 +150,10 @@ def _agent_update(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> None
     store, text = rt.store, a.parsed.new_text or a.parsed.text
     if a.decision.agent_sent_to_vendor:
         _check_copy(rt, esc, a, cause)
-        to_state = next_state(esc.state, "agent_replied")
-        if esc.state in VENDOR_CLOSED:  # the agent replied on the vendor's thread: that reopens it
-            to_state = "reopened"
-        if store.add_event(escalation_id=esc.id, kind="agent_replied", cause_type="message", cause_ref=cause,
-                           from_state=esc.state, to_state=to_state or esc.state, detail={"by": "agent"}):
-            if to_state:
-                changes: dict[str, object] = {"state": to_state}
-                if to_state == "reopened":
-                    changes["reopen_count"] = esc.reopen_count + 1
-                store.update_escalation(esc.id, **changes)
-                fresh = store.escalation(esc.id) or esc
-                clocks.replan(rt, fresh, "agent_replied", cause, rt.clock.now())
+        # The agent replied on the vendor's thread: that answers a waiting vendor and reopens a closed ticket.
+        moves_as = "reopened" if esc.state in VENDOR_CLOSED else "agent_replied"
+        actions.transition(rt, esc, kind="agent_replied", to_state=next_state(esc.state, moves_as),
+                           cause_type="message", cause_ref=cause, detail={"by": "agent"})
         return
     contacts = contact_lines(text)
     if esc.state in VENDOR_CLOSED and contacts and clocks.policy_for(rt, esc.vendor).settings.auto_reopen:

@@ -90,14 +90,11 @@ def _answer_vendor(rt: Runtime, esc: Escalation, text: str, ref: str, agent: str
                                    auto_submitted=False, keep=[], cause_ref=ref)
     if sent is None:
         return "NOT sent: held by the outbound safety check (see `mailgate quarantine`)"
-    to_state = next_state(esc.state, "agent_replied") or esc.state
-    rt.store.add_event(escalation_id=esc.id, kind="agent_replied", cause_type="command", cause_ref=ref,
-                       from_state=esc.state, to_state=to_state, detail={"actor": f"agent:{agent}", "outbox_id": sent})
-    rt.store.update_escalation(esc.id, state=to_state)
-    fresh = rt.store.escalation(esc.id) or esc
+    to_state = next_state(esc.state, "agent_replied")  # the caller checked: the vendor waits for our answer
+    actions.transition(rt, esc, kind="agent_replied", to_state=to_state, cause_type="command", cause_ref=ref,
+                       detail={"actor": f"agent:{agent}", "outbox_id": sent})
     queue_event_note(rt.store, rt.config, escalation=esc, kind="agent_replied", cause_ref=ref,
                      detail={"state": to_state, "reason": "the agent's answer was sent on the vendor's thread"})
-    clocks.replan(rt, fresh, "agent_replied", ref, rt.clock.now())
     return "sent to the vendor on its thread (scrubbed); waiting for its next update"
 
 
@@ -123,10 +120,8 @@ def _resolve(rt: Runtime, esc: Escalation, ref: str, agent: str) -> str:
     to_state = next_state(esc.state, "resolved_by_agent")
     if to_state is None:
         return f"already {esc.state}"
-    rt.store.add_event(escalation_id=esc.id, kind="resolved_by_agent", cause_type="command", cause_ref=ref,
-                       from_state=esc.state, to_state=to_state, detail={"actor": f"agent:{agent}"})
-    rt.store.update_escalation(esc.id, state=to_state)
-    rt.store.cancel_deadlines(esc.id)
+    actions.transition(rt, esc, kind="resolved_by_agent", to_state=to_state, cause_type="command", cause_ref=ref,
+                       detail={"actor": f"agent:{agent}"})  # a finished escalation's clocks are all cancelled
     queue_event_note(rt.store, rt.config, escalation=esc, kind="resolved", cause_ref=ref,
                      detail={"state": to_state, "reason": "marked resolved by the agent"})
     return "marked resolved; the gateway stops watching the vendor's clocks"

@@ -92,16 +92,12 @@ def reopen(rt: Runtime, esc: Escalation, *, cause_type: str, cause_ref: str, not
                         from_state=esc.state, to_state=esc.state, detail={"actor": actor})
         return ReopenResult("held", esc.reopen_count, cap)
     count = esc.reopen_count + 1
-    to_state = next_state(esc.state, "reopened") or "reopened"
-    store.add_event(escalation_id=esc.id, kind="reopened", cause_type=cause_type, cause_ref=cause_ref,
-                    from_state=esc.state, to_state=to_state,
-                    detail={"actor": actor, "reopen_count": count, "contacts": [label for label, _ in contacts],
-                            "outbox_id": outbox_id})
-    store.update_escalation(esc.id, state=to_state, reopen_count=count)
-    fresh = store.escalation(esc.id) or esc
+    to_state = next_state(esc.state, "reopened")  # vendor-closed (checked above): "reopened"
+    actions.transition(rt, esc, kind="reopened", to_state=to_state, cause_type=cause_type, cause_ref=cause_ref,
+                       detail={"actor": actor, "reopen_count": count, "contacts": [label for label, _ in contacts],
+                               "outbox_id": outbox_id})
     queue_event_note(store, rt.config, escalation=esc, kind="reopened", cause_ref=cause_ref,
                      detail={"reopen_count": count, "state": to_state})
-    clocks.replan(rt, fresh, "reopened", cause_ref, rt.clock.now())
     return ReopenResult("sent", count, cap, outbox_id)
 
 
