@@ -15,7 +15,6 @@ Callers: `mailgate purge [--dry-run]`, and the service task `purge_task` (every 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -125,5 +124,4 @@ async def purge_task(service: Service) -> None:
             await service.in_worker(purge_due, service.rt)
         except Exception as exc:  # a failed purge is retried at the next interval; the service carries on
             log.exception("retention purge failed", extra={"error_type": type(exc).__name__})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(service.stopping.wait(), timeout=hours * 3600)
+        await service.pause(hours * 3600)

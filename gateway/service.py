@@ -96,8 +96,8 @@ class Service:
         self.halt.set()
         self._outbox_wakeup.set()
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep that ends early when the service is asked to stop."""
+    async def pause(self, seconds: float) -> None:
+        """Sleep that ends early when the service is asked to stop (for registered tasks too)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
@@ -117,7 +117,7 @@ class Service:
         if not isinstance(self.source, WatchableSource):
             while not self.stopping.is_set():
                 await self._guarded("mailbox", self.mailbox_pass)
-                await self._pause(POLL_SECONDS_WITHOUT_WAIT)
+                await self.pause(POLL_SECONDS_WITHOUT_WAIT)
             return
         source = self.source
         while not self.stopping.is_set():
@@ -134,7 +134,7 @@ class Service:
                 metrics.IMAP_RECONNECTS.inc()
                 log.warning("mailbox connection lost; reconnecting", extra={"error_type": type(exc).__name__})
                 if time.monotonic() - began < QUICK_FAILURE_SECONDS:
-                    await self._pause(1.0)  # a server that accepts and drops at once must not make us spin
+                    await self.pause(1.0)  # a server that accepts and drops at once must not make us spin
             finally:
                 await asyncio.to_thread(source.close)
 
@@ -172,7 +172,7 @@ class Service:
             fired = await self._guarded("scheduler", lambda: self.in_worker(pipeline.run_due, self.rt))
             if fired:
                 self._outbox_wakeup.set()
-            await self._pause(self.scheduler_seconds)
+            await self.pause(self.scheduler_seconds)
 
     async def watchdog(self) -> None:
         interval = self.notifier.watchdog_interval
@@ -180,7 +180,7 @@ class Service:
             return
         while not self.stopping.is_set():
             self.notifier.watchdog()
-            await self._pause(interval)
+            await self.pause(interval)
 
     async def _guarded(self, component: str, step: Callable[[], Awaitable[T]]) -> T | None:
         """The catch-all at the loop: one failure is logged and retried later, never fatal."""
@@ -190,7 +190,7 @@ class Service:
             raise
         except Exception as exc:
             log.exception("task step failed", extra={"component": component, "error_type": type(exc).__name__})
-            await self._pause(1.0)
+            await self.pause(1.0)
             return None
 
     # -- life cycle ------------------------------------------------------------------------------------------

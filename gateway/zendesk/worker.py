@@ -18,8 +18,6 @@ update together, so a found marker also means the fields and tags went through.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 from datetime import timedelta
@@ -132,7 +130,7 @@ def _note(rt: Runtime, job: ZendeskJob) -> tuple[str, str]:
     if esc is not None:
         vendor = vendor or esc.vendor
     detail = {k: v for k, v in payload.items() if k != "event"}
-    body = render_note(kind=str(payload.get("event") or "update"), vendor=vendor_display_name(rt.config, vendor),
+    body = render_note(kind=str(payload.get("event") or "update"), vendor=vendor_display_name(rt, vendor),
                        vendor_ticket=str(payload.get("vendor_ticket") or (esc.vendor_ticket if esc else "") or "")
                        or None, state=str(payload.get("state") or (esc.state if esc else "unknown")),
                        detail=detail, marker=marker)
@@ -247,7 +245,6 @@ async def zendesk_task(service: Service) -> None:
                 await drain(own)
             except Exception as exc:  # one failed pass is retried at the next; the service carries on
                 log.exception("zendesk pass failed", extra={"error_type": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(service.stopping.wait(), timeout=POLL_SECONDS)
+            await service.pause(POLL_SECONDS)
     finally:
         store.close()
