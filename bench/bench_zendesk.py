@@ -39,7 +39,7 @@ def main() -> None:
             for n in range(TICKETS):
                 esc, _ = rt.store.create_escalation(zendesk_ticket=str(1000 + n), vendor="idme", state="sent")
                 for k, kind in enumerate(("ack", "progress", "need_info", "resolved")[:EVENTS_PER_TICKET]):
-                    queue_event_note(rt.store, rt.config, escalation=esc, kind=kind, cause_ref=f"msg:{n}:{k}",
+                    queue_event_note(rt, escalation=esc, kind=kind, cause_ref=f"msg:{n}:{k}",
                                      detail={"vendor_ticket": str(7000000 + n)})
         queued = time.perf_counter() - t0
         jobs = TICKETS * EVENTS_PER_TICKET

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,3 +29,16 @@ def runtime(tmp_path: Path, clock: ManualClock):  # type: ignore[no-untyped-def]
     rt = Runtime.open(make_config(tmp_path / "state"), clock=clock)
     yield rt
     rt.close()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`mailgate run` (and the logging tests) install the safe handler and stop propagation on the 'mailgate'
+    logger; put both loggers back so later tests (caplog) see the records."""
+    root, ours = logging.getLogger(), logging.getLogger("mailgate")
+    saved = (root.handlers[:], root.level, ours.handlers[:], ours.level, ours.propagate)
+    yield
+    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
+    root.setLevel(saved[1])
+    ours.setLevel(saved[3])
+    ours.propagate = saved[4]

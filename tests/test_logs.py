@@ -6,23 +6,11 @@ import io
 import json
 import logging
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.logs import JournaldHandler, SafeJsonFormatter, make_handler, setup_logging
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root, ours = logging.getLogger(), logging.getLogger("mailgate")
-    saved = (root.handlers[:], root.level, ours.handlers[:], ours.level, ours.propagate)
-    yield
-    root.handlers[:], ours.handlers[:] = saved[0], saved[2]
-    root.setLevel(saved[1])
-    ours.setLevel(saved[3])
-    ours.propagate = saved[4]
 
 
 def test_json_lines_carry_event_name_and_ids(restore_logging: None) -> None:

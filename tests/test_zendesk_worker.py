@@ -60,7 +60,7 @@ def event(rt: Runtime, esc_id: int, kind: str, state: str, cause: str, **detail:
         if detail.get("vendor_ticket"):
             rt.store.add_vendor_ticket(esc_id, str(detail["vendor_ticket"]), "idme")
         rt.store.update_escalation(esc_id, state=state)
-        queue_event_note(rt.store, rt.config, escalation=before, kind=kind, cause_ref=cause, detail=dict(detail))
+        queue_event_note(rt, escalation=before, kind=kind, cause_ref=cause, detail=dict(detail))
 
 
 def jobs(rt: Runtime) -> list[ZendeskJob]:

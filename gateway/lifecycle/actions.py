@@ -160,6 +160,5 @@ def escalate_to_contacts(rt: Runtime, esc: Escalation, *, reason: str, cause_ref
     rt.store.add_event(escalation_id=esc.id, kind="escalated", cause_type="system", cause_ref=episode,
                        from_state=esc.state, to_state=esc.state,
                        detail={"role": role, "contacts": len(chosen), "reason": reason, "cause": cause_ref})
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="escalated", cause_ref=cause_ref,
-                     detail={"role": role, "reason": reason})
+    queue_event_note(rt, escalation=esc, kind="escalated", cause_ref=cause_ref, detail={"role": role, "reason": reason})
     return True

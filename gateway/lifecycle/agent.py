@@ -89,7 +89,7 @@ def _create_and_send(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> N
                                              "problem_kind": problem_kind(pol, text, priority),
                                              "removed_categories": list(outcome.removed_categories)})
     fresh = store.escalation(esc.id) or esc
-    queue_event_note(store, rt.config, escalation=fresh, kind="sent", cause_ref=cause, detail={"priority": priority})
+    queue_event_note(rt, escalation=fresh, kind="sent", cause_ref=cause, detail={"priority": priority})
     clocks.replan(rt, fresh, "sent", cause, now)
     _after_hours(rt, fresh, pol, text, after_hours, cause)
 
@@ -120,7 +120,7 @@ def _start_tracking(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> No
                     to_state="sent", detail={"after_hours": after_hours, "priority": priority, "by": "agent",
                                              "problem_kind": problem_kind(pol, text, priority)})
     _check_copy(rt, esc, a, cause)
-    queue_event_note(store, rt.config, escalation=esc, kind="sent", cause_ref=cause,
+    queue_event_note(rt, escalation=esc, kind="sent", cause_ref=cause,
                      detail={"priority": priority, "reason": "the agent wrote to the vendor with the gateway in copy"})
     clocks.replan(rt, esc, "sent", cause, now)
     _after_hours(rt, esc, pol, text, after_hours, cause)

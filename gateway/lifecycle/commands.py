@@ -93,7 +93,7 @@ def _answer_vendor(rt: Runtime, esc: Escalation, text: str, ref: str, agent: str
     to_state = next_state(esc.state, "agent_replied")  # the caller checked: the vendor waits for our answer
     actions.transition(rt, esc, kind="agent_replied", to_state=to_state, cause_type="command", cause_ref=ref,
                        detail={"actor": f"agent:{agent}", "outbox_id": sent})
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="agent_replied", cause_ref=ref,
+    queue_event_note(rt, escalation=esc, kind="agent_replied", cause_ref=ref,
                      detail={"state": to_state, "reason": "the agent's answer was sent on the vendor's thread"})
     return "sent to the vendor on its thread (scrubbed); waiting for its next update"
 
@@ -110,7 +110,7 @@ def _set_priority(rt: Runtime, esc: Escalation, arg: str, ref: str) -> str:
                        detail={"from": esc.priority, "to": wanted, "reason": "agent command"})
     rt.store.update_escalation(esc.id, priority=wanted)
     fresh = rt.store.escalation(esc.id) or esc
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="priority_changed", cause_ref=ref,
+    queue_event_note(rt, escalation=esc, kind="priority_changed", cause_ref=ref,
                      detail={"priority": wanted, "reason": "agent command"})
     clocks.replan_priority(rt, fresh, ref, rt.clock.now())
     return f"priority is now {wanted}; the vendor's clocks follow it"
@@ -122,6 +122,6 @@ def _resolve(rt: Runtime, esc: Escalation, ref: str, agent: str) -> str:
         return f"already {esc.state}"
     actions.transition(rt, esc, kind="resolved_by_agent", to_state=to_state, cause_type="command", cause_ref=ref,
                        detail={"actor": f"agent:{agent}"})  # a finished escalation's clocks are all cancelled
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="resolved", cause_ref=ref,
+    queue_event_note(rt, escalation=esc, kind="resolved", cause_ref=ref,
                      detail={"state": to_state, "reason": "marked resolved by the agent"})
     return "marked resolved; the gateway stops watching the vendor's clocks"

@@ -58,8 +58,7 @@ def on_vendor_message(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> 
                                                                            "not_vendor_issue") else None
         if said:
             detail["question" if kind == "need_info" else "summary"] = said
-        queue_event_note(store, rt.config, escalation=esc, kind=_NOTE_KIND.get(kind, kind), cause_ref=cause,
-                         detail=detail)
+        queue_event_note(rt, escalation=esc, kind=_NOTE_KIND.get(kind, kind), cause_ref=cause, detail=detail)
     if to_state or (kind == "vendor_message" and esc.state in WITH_VENDOR):
         clocks.replan(rt, fresh, kind, cause, now)
     if to_state in VENDOR_CLOSED:
@@ -88,7 +87,7 @@ def _relink(rt: Runtime, esc: Escalation, number: str | None, cause: str) -> Non
     if rt.store.add_vendor_ticket(esc.id, number, esc.vendor) and previous and previous != number:
         rt.store.add_event(escalation_id=esc.id, kind="relinked", cause_type="message", cause_ref=cause,
                            from_state=esc.state, to_state=esc.state, detail={"previous": previous, "current": number})
-        queue_event_note(rt.store, rt.config, escalation=esc, kind="relinked", cause_ref=cause,
+        queue_event_note(rt, escalation=esc, kind="relinked", cause_ref=cause,
                          detail={"vendor_ticket": number, "reason": f"{esc.vendor} answered with a new ticket "
                                  f"number (was #{previous})"})
 
@@ -145,7 +144,7 @@ def on_bounce(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> None:
                               detail={"permanent": permanent, "outbox_kind": what,
                                       "recipients": len(g.bounced_recipients)}):
         return
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="bounced", cause_ref=cause,
+    queue_event_note(rt, escalation=esc, kind="bounced", cause_ref=cause,
                      detail={"reason": f"{'permanent' if permanent else 'temporary'} failure of the {what}"})
     if not permanent:
         return
@@ -192,7 +191,7 @@ def on_deadline(rt: Runtime, dl: Deadline) -> None:
     else:  # contact_attempt, unreachable_close, no_response_close: timeline facts the agent can read
         rt.store.add_event(escalation_id=esc.id, kind=dl.kind, cause_type="deadline", cause_ref=dl.key,
                            from_state=esc.state, to_state=esc.state, detail={"due_at": dl.due_at, **dl.detail})
-        queue_event_note(rt.store, rt.config, escalation=esc, kind=dl.kind, cause_ref=cause,
+        queue_event_note(rt, escalation=esc, kind=dl.kind, cause_ref=cause,
                          detail={"due_at": dl.due_at, "next": actions.what_happens(dl.kind)})
 
 
@@ -212,7 +211,7 @@ def _missed(rt: Runtime, esc: Escalation, dl: Deadline, cause: str) -> None:
                                   f"{dl.detail.get('minutes', 30)} minutes.\n\n{actions.status_text(rt, esc)}\n")
         return
     actions.nudge(rt, esc, what=what, cause_ref=cause)
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="missed_update", cause_ref=cause,
+    queue_event_note(rt, escalation=esc, kind="missed_update", cause_ref=cause,
                      detail={"miss_count": misses, "reason": f"{what} was due {dl.due_at} UTC"})
     actions.notify_agent(rt, esc, kind="missed_deadline", cause_ref=cause,
                          subject=actions.agent_subject(esc, f"{esc.vendor} missed a deadline"),
@@ -237,8 +236,7 @@ def _remind_agent(rt: Runtime, esc: Escalation, dl: Deadline, cause: str) -> Non
     pol = clocks.policy_for(rt, esc.vendor)
     closes = dl.detail.get("closes_at")
     when = f" They may close their ticket for no response at {closes} UTC." if closes else ""
-    queue_event_note(rt.store, rt.config, escalation=esc, kind="reminder", cause_ref=cause,
-                     detail={"due_at": closes})
+    queue_event_note(rt, escalation=esc, kind="reminder", cause_ref=cause, detail={"due_at": closes})
     actions.notify_agent(rt, esc, kind="agent_reminder", cause_ref=cause,
                          subject=actions.agent_subject(esc, f"{esc.vendor} is waiting for your answer"),
                          body=f"{pol.display_name} asked us for information on ticket #{esc.vendor_ticket or '-'} "

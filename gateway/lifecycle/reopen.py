@@ -77,7 +77,7 @@ def reopen(rt: Runtime, esc: Escalation, *, cause_type: str, cause_ref: str, not
     if esc.reopen_count >= cap:
         if store.add_event(escalation_id=esc.id, kind="reopen_capped", cause_type=cause_type, cause_ref=cause_ref,
                            from_state=esc.state, to_state=esc.state, detail={"cap": cap, "actor": actor}):
-            queue_event_note(store, rt.config, escalation=esc, kind="reopen_capped", cause_ref=cause_ref,
+            queue_event_note(rt, escalation=esc, kind="reopen_capped", cause_ref=cause_ref,
                              detail={"reopen_count": esc.reopen_count,
                                      "reason": f"the configured maximum of {cap} reopens is reached"})
         return ReopenResult("capped", esc.reopen_count, cap)
@@ -96,7 +96,7 @@ def reopen(rt: Runtime, esc: Escalation, *, cause_type: str, cause_ref: str, not
     actions.transition(rt, esc, kind="reopened", to_state=to_state, cause_type=cause_type, cause_ref=cause_ref,
                        detail={"actor": actor, "reopen_count": count, "contacts": [label for label, _ in contacts],
                                "outbox_id": outbox_id})
-    queue_event_note(store, rt.config, escalation=esc, kind="reopened", cause_ref=cause_ref,
+    queue_event_note(rt, escalation=esc, kind="reopened", cause_ref=cause_ref,
                      detail={"reopen_count": count, "state": to_state})
     return ReopenResult("sent", count, cap, outbox_id)
 

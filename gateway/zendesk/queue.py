@@ -7,34 +7,24 @@ is configured (status 'local'), and a retry posts exactly the same text (with th
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from gateway.config import Config
-from gateway.rules import RuleError, load_rules
-from gateway.store import Escalation, Store
+from gateway.runtime import Runtime
+from gateway.store import Escalation
 from gateway.store.core import dumps
 from gateway.zendesk.notes import marker_for, render_note
 
 
-@lru_cache(maxsize=8)
-def _display_names(rules_dir: str) -> dict[str, str]:
-    try:
-        return {name: rule.display_name for name, rule in load_rules(Path(rules_dir)).items()}
-    except (RuleError, OSError):
-        return {}
-
-
-def vendor_display_name(config: Config, vendor: str) -> str:
-    return _display_names(str(config.rules_path)).get(vendor) or vendor
+def vendor_display_name(rt: Runtime, vendor: str) -> str:
+    rule = rt.rules.get(vendor)
+    return (rule.display_name if rule is not None else "") or vendor
 
 
 def note_key(escalation_id: int, kind: str, cause_ref: str) -> str:
     return f"note:{escalation_id}:{kind}:{cause_ref}"
 
 
-def queue_event_note(store: Store, config: Config, *, escalation: Escalation, kind: str, cause_ref: str,
+def queue_event_note(rt: Runtime, *, escalation: Escalation, kind: str, cause_ref: str,
                      detail: dict[str, Any]) -> None:
     """Queue an internal note (and field/tag updates) for an escalation event. Idempotent per cause.
 
@@ -44,17 +34,18 @@ def queue_event_note(store: Store, config: Config, *, escalation: Escalation, ki
     reopen_count, miss_count, due_at, happened / next (override "What happened" / "What's next").
     Other keys are stored, not posted.
     """
+    store = rt.store
     current = store.escalation(escalation.id) or escalation  # the caller may hold the row from before the change
     state = str(detail.get("state") or current.state)
     vendor_ticket = detail.get("vendor_ticket") or current.vendor_ticket
     key = note_key(escalation.id, kind, cause_ref)
     marker = marker_for(key)
-    body = render_note(kind=kind, vendor=vendor_display_name(config, escalation.vendor),
+    body = render_note(kind=kind, vendor=vendor_display_name(rt, escalation.vendor),
                        vendor_ticket=str(vendor_ticket) if vendor_ticket else None, state=state, detail=detail,
                        marker=marker)
     payload = {"event": kind, "vendor": escalation.vendor, "state": state, "from_state": escalation.state,
                "vendor_ticket": vendor_ticket, "priority": detail.get("priority") or current.priority,
                "detail": detail, "body": body, "marker": marker}
-    status = "pending" if config.zendesk is not None else "local"
+    status = "pending" if rt.config.zendesk is not None else "local"
     store.enqueue_zendesk_job(escalation_id=escalation.id, zendesk_ticket=escalation.zendesk_ticket, kind="note",
                               idempotency_key=key, payload=dumps(payload), status=status)
