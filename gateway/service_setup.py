@@ -4,7 +4,6 @@ transport, after checking the keys they need (a missing one refuses the start, n
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 from gateway import oauth
 from gateway.config import Config, ConfigError
@@ -16,9 +15,6 @@ from gateway.transport import Transport
 from gateway.transport.file import FileTransport
 from gateway.transport.smtp import SmtpTransport
 from gateway.xoauth2 import TokenProvider
-
-log = logging.getLogger("mailgate.service")
-
 
 
 def service_config_problems(config: Config) -> list[ConfigError]:
@@ -51,8 +47,6 @@ def service_config_problems(config: Config) -> list[ConfigError]:
 
 def token_provider(config: Config) -> TokenProvider | None:
     """[oauth]: a token file or command (gateway.xoauth2), or client credentials (gateway.oauth, msal)."""
-    if config.oauth is None:
-        return None
     return oauth.token_provider(config.oauth, config.state_path)
 
 
