@@ -10,8 +10,7 @@ Unhealthy when:
   time the health server started;
 - the outbox is stuck: its oldest waiting row is older than [metrics] outbox_stuck_seconds.
 
-Importing this module registers two service tasks (gateway.service_setup imports it as a plugin): the server
-itself and the retention purge (gateway.retention.purge_task).
+`serve_health` is the service task (registered by gateway.service_setup.register_service_tasks).
 """
 
 from __future__ import annotations
