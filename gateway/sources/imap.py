@@ -2,8 +2,8 @@
 polling fallback, and the mailbox left as people expect it (BODY.PEEK keeps read state; never delete).
 
 Blocking by design (imapclient is synchronous): the service runs `connect` and `wait_for_mail` in a worker
-thread and the fetch inside the pipeline's `ingest` on the event-loop thread, so the store is only ever touched
-from one thread. Source keys are "<uidvalidity>:<uid>".
+thread and the fetch inside the pipeline's `ingest` on its pipeline thread, the one that owns the store
+connection. Source keys are "<uidvalidity>:<uid>".
 """
 
 from __future__ import annotations
