@@ -14,7 +14,7 @@ from gateway.clock import iso
 from gateway.inbound import Analysis
 from gateway.lifecycle import actions, clocks
 from gateway.lifecycle.policy import normalize_priority
-from gateway.lifecycle.states import FINISHED, VENDOR_CLOSED, VENDOR_EVENTS, WITH_VENDOR, next_state
+from gateway.lifecycle.states import VENDOR_CLOSED, VENDOR_EVENTS, WITH_VENDOR, next_state
 from gateway.runtime import Runtime
 from gateway.store import Deadline, Escalation
 from gateway.zendesk.queue import queue_event_note
@@ -176,14 +176,15 @@ def on_deadline(rt: Runtime, dl: Deadline) -> None:
         return
     cause = f"dl:{dl.key}"
     if dl.kind == "agent_notice":
-        if esc.agent_email or rt.config.gateway.alert_address:
-            outbound.send_to_agent(rt, escalation=esc, to=esc.agent_email or rt.config.gateway.alert_address,
+        to = esc.agent_email or rt.config.gateway.alert_address
+        if to:
+            outbound.send_to_agent(rt, escalation=esc, to=to,
                                    subject=str(dl.detail["subject"]), body=str(dl.detail["body"]),
                                    kind=str(dl.detail.get("notice_kind", "notice")), cause_ref=cause,
                                    keep=[str(v) for v in dl.detail.get("keep", [])])
         return
-    if esc.state in FINISHED or esc.state not in _RELEVANT.get(dl.kind, set()):
-        return  # the situation the deadline watched for is over
+    if esc.state not in _RELEVANT.get(dl.kind, set()):
+        return  # the situation the deadline watched for is over (no finished state is in _RELEVANT)
     if dl.kind in _MISSED:
         _missed(rt, esc, dl, cause)
     elif dl.kind == "agent_reminder":
