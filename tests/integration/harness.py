@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from servers import VENDOR_ADDRESS, SmtpPeer, wait_until
@@ -58,8 +60,14 @@ class GatewayProcess:
     def log(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.state_dir.glob("gateway-*.log")))
 
-    def store(self) -> Store:
-        return Store(self.state_dir)
+    @contextlib.contextmanager
+    def store(self) -> Iterator[Store]:
+        """The gateway's store, opened for a look and closed again."""
+        store = Store(self.state_dir)
+        try:
+            yield store
+        finally:
+            store.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -68,14 +76,11 @@ class GatewayProcess:
 
 
 def outbox_counts(gw: GatewayProcess) -> dict[str, int]:
-    store = gw.store()
-    try:
+    with gw.store() as store:
         counts: dict[str, int] = {}
         for item in store.outbox_items():
             counts[f"{item.kind}:{item.status}"] = counts.get(f"{item.kind}:{item.status}", 0) + 1
         return counts
-    finally:
-        store.close()
 
 
 def vendor_mail(peer: SmtpPeer) -> list[dict[str, object]]:

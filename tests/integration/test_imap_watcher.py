@@ -16,11 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def _raw_counts(gw) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    store = gw.store()
-    try:
+    with gw.store() as store:
         return {s: store.count_raw(s) for s in ("new", "processed", "quarantined", "duplicate")}
-    finally:
-        store.close()
 
 
 def _inbox_flags(dovecot) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
@@ -101,17 +98,15 @@ def test_uidvalidity_reset_rescans_without_handling_anything_twice(make_gateway,
     gw = make_gateway()
     assert gw.run_once() == 0
     assert len(vendor_mail(smtp_peer)) == 3
-    store = gw.store()
-    old_validity, old_last = store.checkpoint(f"imap:{USER}@127.0.0.1/INBOX")
-    store.close()
+    with gw.store() as store:
+        old_validity, old_last = store.checkpoint(f"imap:{USER}@127.0.0.1/INBOX")
     dovecot.stop()
     dovecot.reset_uidvalidity()
     dovecot.start()
     append(dovecot, [escalation_request(8003)])
     assert gw.run_once() == 0
-    store = gw.store()
-    new_validity, new_last = store.checkpoint(f"imap:{USER}@127.0.0.1/INBOX")
-    store.close()
+    with gw.store() as store:
+        new_validity, new_last = store.checkpoint(f"imap:{USER}@127.0.0.1/INBOX")
     assert (old_validity, old_last) != (new_validity, new_last) and new_validity != old_validity
     assert new_last == 4
     assert_escalations_delivered_once(gw, smtp_peer, 4)  # only the new message produced mail
@@ -125,15 +120,12 @@ def test_oversized_message_is_quarantined_from_headers_and_does_not_block_the_ne
     gw = make_gateway(mailbox__imap="max_message_bytes = 10000")
     assert gw.run_once() == 0
     assert_escalations_delivered_once(gw, smtp_peer, 1)
-    store = gw.store()
-    try:
+    with gw.store() as store:
         held = store.quarantine_items()
         assert [r["reason"] for r in held] == ["too_large"]
         raw = store.raw(held[0]["raw_id"])
         assert raw is not None and raw.content is not None
         assert b"Message-ID: <agent-9001@" in raw.content and b"xxxx" not in raw.content
-    finally:
-        store.close()
 
 
 def test_move_after_handling_never_deletes(make_gateway, dovecot, smtp_peer):

@@ -70,14 +70,11 @@ def test_sigkill_at_random_moments_during_a_burst_handles_everything_exactly_onc
                == total, 60, "every outbox row sent")
     assert gw.terminate() == 0
     assert_escalations_delivered_once(gw, smtp_peer, total)
-    store = gw.store()
-    try:
+    with gw.store() as store:
         assert store.count_raw() == total
         assert store.count_raw("processed") == total
         assert len(store.list_escalations()) == total
         verified = [e for e in store.audit_entries() if e["action"] == "outbox:sent_verified"]
         print(f"kills={kills} sends verified in the Sent folder after a kill={len(verified)} "
               f"peer answers={len(smtp_peer.handler.answers)} starts={gw.starts}")
-    finally:
-        store.close()
     assert gw.starts == kills + 1

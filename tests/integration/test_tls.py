@@ -50,9 +50,6 @@ def test_untrusted_certificate_is_refused_and_nothing_is_read(tmp_path: Path, tl
         (tmp_path / "empty-ca.pem").write_text("")
         assert gw.run_once(env=env) == 1
         assert "mailbox unreachable" in (gw.state_dir / "once.log").read_text()
-        store = gw.store()
-        try:
+        with gw.store() as store:
             assert store.count_raw() == 0
-        finally:
-            store.close()
         assert peer.handler.received == []
