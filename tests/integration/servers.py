@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Self
 
 import pytest
+from imapclient import IMAPClient
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "gateway", "gateway-test-password"
@@ -266,15 +267,9 @@ class PeerHandler:
         return "250 2.0.0 queued"
 
     def _file_in_sent(self, content: bytes) -> None:
-        from imapclient import IMAPClient
-
         assert self.sent_folder is not None
-        client = IMAPClient("127.0.0.1", self.sent_folder.port, ssl=False, timeout=10)
-        try:
-            client.login(USER, PASSWORD)
+        with imap_login(self.sent_folder) as client:
             client.append("Sent", content, flags=[b"\\Seen"])
-        finally:
-            client.logout()
 
     def message_ids(self) -> list[str]:
         return [str(r["message_id"]) for r in self.received]
@@ -341,16 +336,21 @@ def escalation_request(ticket: int, vendor: str = "ID.me") -> bytes:
 VENDOR_ADDRESS = "drchrono.support@id.me"  # rules/idme.toml intake address
 
 
-def append(dovecot: Dovecot, messages: list[bytes], folder: str = "INBOX") -> None:
-    from imapclient import IMAPClient
-
+def imap_login(dovecot: Dovecot) -> IMAPClient:
+    """The test user logged in over plain IMAP; use it in a `with` (leaving logs out)."""
     client = IMAPClient("127.0.0.1", dovecot.port, ssl=False, timeout=10)
     try:
         client.login(USER, PASSWORD)
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def append(dovecot: Dovecot, messages: list[bytes], folder: str = "INBOX") -> None:
+    with imap_login(dovecot) as client:
         for m in messages:
             client.append(folder, m)
-    finally:
-        client.logout()
 
 
 def gateway_config(dovecot: Dovecot, peer: SmtpPeer, state_dir: Path, **extra: str) -> Path:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from harness import assert_escalations_delivered_once, vendor_mail, wait_vendor_mail
-from imapclient import IMAPClient
-from servers import PASSWORD, USER, append, escalation_request, wait_until
+from servers import USER, append, escalation_request, imap_login, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -21,13 +20,9 @@ def _raw_counts(gw) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def _inbox_flags(dovecot) -> dict[int, tuple]:  # type: ignore[no-untyped-def]
-    client = IMAPClient("127.0.0.1", dovecot.port, ssl=False, timeout=10)
-    try:
-        client.login(USER, PASSWORD)
+    with imap_login(dovecot) as client:
         client.select_folder("INBOX", readonly=True)
         return {uid: d[b"FLAGS"] for uid, d in client.fetch(client.search(["ALL"]), ["FLAGS"]).items()}
-    finally:
-        client.logout()
 
 
 def test_message_appended_during_idle_is_handled_within_two_seconds(make_gateway, dovecot, smtp_peer):
@@ -133,10 +128,6 @@ def test_move_after_handling_never_deletes(make_gateway, dovecot, smtp_peer):
     gw = make_gateway(mailbox__imap='after_handling = "move"\nmove_to = "handled"')
     assert gw.run_once() == 0
     assert_escalations_delivered_once(gw, smtp_peer, 2)
-    client = IMAPClient("127.0.0.1", dovecot.port, ssl=False, timeout=10)
-    try:
-        client.login(USER, PASSWORD)
+    with imap_login(dovecot) as client:
         assert client.select_folder("INBOX", readonly=True)[b"EXISTS"] == 0
         assert client.select_folder("handled", readonly=True)[b"EXISTS"] == 2
-    finally:
-        client.logout()
