@@ -48,8 +48,7 @@ def _find(rt: Runtime, a: Analysis, link: Link | None) -> Escalation | None:
 
 
 def _priority(pol: VendorPolicy, a: Analysis) -> str | None:
-    stated = normalize_priority(getattr(a.decision, "priority", None)) or stated_priority(a.parsed.new_text
-                                                                                          or a.parsed.text)
+    stated = normalize_priority(getattr(a.decision, "priority", None)) or stated_priority(a.parsed.reply_text)
     if stated and pol.known_priority(stated):
         return stated
     return pol.default_priority if pol.priorities else None
@@ -67,7 +66,7 @@ def _create_and_send(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> N
     d, store = a.decision, rt.store
     assert d.vendor and d.zendesk_ticket
     pol = clocks.policy_for(rt, d.vendor)
-    text = a.parsed.new_text or a.parsed.text
+    text = a.parsed.reply_text
     priority = _priority(pol, a)
     esc, _ = store.create_escalation(zendesk_ticket=d.zendesk_ticket, vendor=d.vendor, state="drafted",
                                      end_user_email=d.end_user_email, agent_email=a.parsed.from_addr,
@@ -105,7 +104,7 @@ def _start_tracking(rt: Runtime, message_pk: int, a: Analysis, cause: str) -> No
                     cause_ref=cause, detail={"vendor": vendor, "reason": "no Zendesk ticket in the subject"})
         return
     pol = clocks.policy_for(rt, vendor)
-    text = p.new_text or p.text
+    text = p.reply_text
     priority = _priority(pol, a)
     esc, created = store.create_escalation(zendesk_ticket=d.zendesk_ticket, vendor=vendor, state="sent",
                                            end_user_email=d.end_user_email, agent_email=p.from_addr,
@@ -147,7 +146,7 @@ def _check_copy(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> None:
 
 def _agent_update(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> None:
     """An agent's mail about an escalation we track, without commands."""
-    store, text = rt.store, a.parsed.new_text or a.parsed.text
+    store, text = rt.store, a.parsed.reply_text
     if a.decision.agent_sent_to_vendor:
         _check_copy(rt, esc, a, cause)
         # The agent replied on the vendor's thread: that answers a waiting vendor and reopens a closed ticket.

@@ -27,7 +27,7 @@ def commands_of(a: Analysis) -> list[tuple[str, str]]:
     given = getattr(a.decision, "commands", None)
     if given is not None:
         return [(str(n).lower().lstrip("#"), str(arg or "")) for n, arg in given]
-    text = a.parsed.new_text or a.parsed.text
+    text = a.parsed.reply_text
     return [(m.group("name").lower(), m.group("arg")) for m in _COMMAND.finditer(text)
             if m.group("name").lower() in KNOWN]
 
@@ -45,7 +45,7 @@ def handle_commands(rt: Runtime, esc: Escalation | None, cmds: list[tuple[str, s
         ref = f"{cause}:{i}"
         esc = rt.store.escalation(esc.id) or esc
         if name == "reopen":
-            contacts = contact_lines(a.parsed.new_text or a.parsed.text)
+            contacts = contact_lines(a.parsed.reply_text)
             results.append("#reopen: " + reopen(rt, esc, cause_type="command", cause_ref=ref, note=note,
                                                contacts=contacts, actor=f"agent:{agent}").message)
         elif name == "priority":

@@ -48,14 +48,13 @@ def on_vendor_message(rt: Runtime, esc: Escalation, a: Analysis, cause: str) -> 
         changes["state"] = to_state
     if to_state == "acknowledged":
         changes["acknowledged_at"] = iso(now)
-        changes.update(_priority_on_ack(rt, esc, p.new_text or p.text, cause))
+        changes.update(_priority_on_ack(rt, esc, p.reply_text, cause))
     store.update_escalation(esc.id, **changes)
     fresh = store.escalation(esc.id) or esc
     _relink(rt, fresh, d.vendor_ticket, cause)
     if kind != "vendor_message" or to_state:
         detail: dict[str, object] = {"vendor_ticket": d.vendor_ticket, "priority": fresh.priority}
-        said = _scrubbed_words(rt, esc, p.new_text or p.text) if kind in ("need_info", "progress",
-                                                                           "not_vendor_issue") else None
+        said = _scrubbed_words(rt, esc, p.reply_text) if kind in ("need_info", "progress", "not_vendor_issue") else None
         if said:
             detail["question" if kind == "need_info" else "summary"] = said
         queue_event_note(rt, escalation=esc, kind=_NOTE_KIND.get(kind, kind), cause_ref=cause, detail=detail)
