@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import ssl
 import stat
-import subprocess
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from servers import make_self_signed
 
 from gateway.config import OAuthSection
 from gateway.config_schema import Secret
@@ -83,11 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    return cert, key
+    return make_self_signed(d), d / "key.pem"
 
 
 @pytest.fixture
