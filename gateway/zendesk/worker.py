@@ -225,9 +225,6 @@ def _dead(rt: Runtime, job: ZendeskJob, error: str, *, uncertain: bool = False) 
     log.error("zendesk dead letter", extra={"zendesk_job_id": job.id, "error": error[:200]})
 
 
-__all__ = ["backoff_seconds", "carry_out", "drain", "paused_until"]
-
-
 POLL_SECONDS = 5.0  # how often the service looks for due jobs
 
 
