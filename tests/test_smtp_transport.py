@@ -4,16 +4,17 @@ password and XOAUTH2 login."""
 from __future__ import annotations
 
 import base64
-import socket
+import contextlib
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from servers import make_self_signed
+from servers import free_port, make_self_signed
 
 from gateway.config import SmtpSection
 from gateway.config_schema import Secret
@@ -55,25 +56,32 @@ def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ig
     return AuthResult(success=ok)
 
 
-def _serve(handler: Peer) -> Iterator[tuple[Peer, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator,
-                            auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])
+@contextlib.contextmanager
+def _serve(handler: Peer, **options: Any) -> Iterator[int]:
+    """Run `handler` on a free loopback port (aiosmtpd Controller `options`); yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
-    yield handler, port
-    controller.stop()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def _serve_with_auth(handler: Peer) -> Iterator[tuple[Peer, int]]:
+    with _serve(handler, authenticator=_authenticator, auth_require_tls=False,
+                auth_exclude_mechanism=["LOGIN"]) as port:
+        yield handler, port
 
 
 @pytest.fixture
 def peer() -> Iterator[tuple[Peer, int]]:
-    yield from _serve(Peer())
+    yield from _serve_with_auth(Peer())
 
 
 @pytest.fixture
 def oauth_peer() -> Iterator[tuple[Peer, int]]:
-    yield from _serve(OAuthPeer())
+    yield from _serve_with_auth(OAuthPeer())
 
 
 class Journal:
@@ -147,11 +155,8 @@ async def test_data_refusal_maps_to_error_and_clears_the_note(peer, answer, erro
 
 
 async def test_no_server_is_transient():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with pytest.raises(TransientSendError):
-        await _send(_transport(port), ["v@example.net"])
+        await _send(_transport(free_port()), ["v@example.net"])  # nobody listens there
 
 
 async def test_password_login(peer):
@@ -208,30 +213,17 @@ def _tls_context(directory: Path) -> ssl.SSLContext:
     return ctx
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_starttls(tls_files: Path):
-    handler, port = Peer(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=_tls_context(tls_files),
-                            require_starttls=True)
-    controller.start()
-    try:
+    handler = Peer()
+    with _serve(handler, tls_context=_tls_context(tls_files), require_starttls=True) as port:
         t = _transport(port, security="starttls", host="localhost")
         assert (await _send(t, ["v@example.net"])).accepted == ["v@example.net"]
         assert len(handler.received) == 1
-    finally:
-        controller.stop()
 
 
 async def test_implicit_tls_and_an_untrusted_certificate_is_refused(tls_files: Path, monkeypatch):
-    handler, port = Peer(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=_tls_context(tls_files))
-    controller.start()
-    try:
+    handler = Peer()
+    with _serve(handler, ssl_context=_tls_context(tls_files)) as port:
         t = _transport(port, security="tls", host="localhost")
         assert (await _send(t, ["v@example.net"])).accepted == ["v@example.net"]
         monkeypatch.setenv("SSL_CERT_FILE", str(tls_files / "nothing.pem"))
@@ -239,5 +231,3 @@ async def test_implicit_tls_and_an_untrusted_certificate_is_refused(tls_files: P
         with pytest.raises(TransientSendError, match="SMTPConnectError"):  # the TLS handshake fails
             await _send(_transport(port, security="tls", host="localhost"), ["v@example.net"])
         assert len(handler.received) == 1
-    finally:
-        controller.stop()
