@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 from gateway import metrics
 from gateway.clock import ManualClock, iso
@@ -132,7 +133,6 @@ def test_sends_failures_and_scrub_findings_are_counted_from_the_store(server: He
 
 def test_the_service_runs_the_endpoint_as_a_task_until_it_stops(runtime: Runtime) -> None:
     import asyncio
-    import socket
 
     from gateway import service
     from gateway.health import serve_health
@@ -140,9 +140,7 @@ def test_the_service_runs_the_endpoint_as_a_task_until_it_stops(runtime: Runtime
 
     register_service_tasks()
     assert {"health", "retention", "zendesk"} <= {name for name, _ in service.EXTRA_TASKS}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     runtime.config.metrics.listen = f"127.0.0.1:{port}"
 
     class FakeService:
@@ -174,7 +172,6 @@ def test_mailgate_run_serves_metrics_and_health(tmp_path: Path) -> None:
     """The real service process: the endpoint comes up with it, counts what it handles, and goes with it."""
     import os
     import signal
-    import socket
     import subprocess
     import sys
     import time
@@ -183,9 +180,7 @@ def test_mailgate_run_serves_metrics_and_health(tmp_path: Path) -> None:
 
     from gateway.sources.maildir import deliver_to_maildir
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     state = tmp_path / "state"
     config = m.config_file(tmp_path, state, f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
     state.mkdir(mode=0o755)
