@@ -2,7 +2,8 @@
 
 Served by the stdlib http.server in one daemon thread, on [metrics] listen (loopback by default). That thread
 opens its own store connection (SQLite connections are not shared between threads) and refreshes the
-store-derived gauges on every request, so a scrape always sees the current outbox and deadlines.
+store-derived gauges on every scrape, so it always sees the current outbox and deadlines; /healthz refreshes
+only the outbox gauges its verdict reads.
 
 Unhealthy when:
 - the mailbox has not been reached for [metrics] mailbox_stale_seconds: the last successful check
@@ -45,13 +46,18 @@ class HealthStatus:
         return "ok\n" if self.healthy else "".join(f"{r}\n" for r in self.reasons)
 
 
-def refresh_gauges(store: Store, clock: Clock) -> None:
-    """Set what comes from the store: outbox depth and oldest age, deadlines overdue, and the store-derived
-    counters (sent, failed attempts, scrub findings)."""
+def refresh_outbox_gauges(store: Store, clock: Clock) -> None:
+    """Outbox depth and the age of its oldest waiting row: all that the health verdict reads from the store."""
     depth, oldest = store.outbox_depth()
     metrics.OUTBOX_DEPTH.set(depth)
     age = (clock.now() - datetime.fromisoformat(oldest)).total_seconds() if oldest else 0.0
     metrics.OUTBOX_OLDEST_AGE.set(max(0.0, age))
+
+
+def refresh_gauges(store: Store, clock: Clock) -> None:
+    """Set what comes from the store: the outbox gauges, deadlines overdue, and the store-derived counters
+    (sent, failed attempts, scrub findings)."""
+    refresh_outbox_gauges(store, clock)
     metrics.DEADLINES_OVERDUE.set(store.deadlines_overdue())
     metrics.STORE_FACTS.update(sent=store.sent_by_kind(), send_failures=store.failed_attempts_by_kind(),
                                scrub_findings=store.scrub_findings_by_category())
@@ -67,7 +73,7 @@ def _gauge(name: str) -> float:
 
 
 def evaluate(cfg: MetricsSection, clock: Clock, started_at: float) -> HealthStatus:
-    """Health from the gauges (call refresh_gauges first). Reasons are fixed phrases with numbers only."""
+    """Health from the gauges (call refresh_outbox_gauges first). Reasons are fixed phrases with numbers only."""
     now = clock.now().timestamp()
     reasons: list[str] = []
     last_check = _gauge("mailgate_last_mailbox_check_timestamp_seconds")
@@ -139,7 +145,8 @@ class _HealthHTTPServer(HTTPServer):
         refresh_gauges(self._open_store(), self.clock)
 
     def health(self) -> HealthStatus:
-        self.refresh()
+        # Not the full refresh: the verdict needs no sent/scrub counts (those scan the outbox and audit log).
+        refresh_outbox_gauges(self._open_store(), self.clock)
         return evaluate(self.config.metrics, self.clock, self.started_at)
 
     def server_close(self) -> None:
