@@ -38,11 +38,19 @@ class ConnectionLost(Exception):
     """The server said BYE, closed the socket, or stopped answering: reconnect."""
 
 
-def open_imap(cfg: ImapSection, tokens: TokenProvider | None = None) -> IMAPClient:
+def tls_context(cfg: ImapSection) -> ssl.SSLContext | None:
+    """The client TLS context [mailbox.imap] needs (None for plain). Building one loads the CA store (~25 ms):
+    callers that connect per message keep theirs."""
+    return None if cfg.security == "plain" else ssl.create_default_context()
+
+
+def open_imap(cfg: ImapSection, tokens: TokenProvider | None = None,
+              context: ssl.SSLContext | None = None) -> IMAPClient:
     """Connect and log in per [mailbox.imap]: implicit TLS, STARTTLS, or plain (loopback only)."""
     if not cfg.host:
         raise ValueError("[mailbox.imap] host is empty")
-    context = ssl.create_default_context()
+    if context is None:
+        context = tls_context(cfg)
     client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "tls",
                         ssl_context=context if cfg.security == "tls" else None,
                         timeout=float(cfg.timeout_seconds))
@@ -312,9 +320,10 @@ class SentFolder:
     def __init__(self, cfg: ImapSection, tokens: TokenProvider | None = None) -> None:
         self.cfg = cfg
         self.tokens = tokens
+        self._tls = tls_context(cfg)  # one for every connection: they come one per message
 
     def contains(self, message_id: str) -> bool:
-        client = open_imap(self.cfg, self.tokens)
+        client = open_imap(self.cfg, self.tokens, self._tls)
         try:
             client.select_folder(self.cfg.sent_folder, readonly=True)
             return bool(client.search(["HEADER", "Message-ID", message_id]))
@@ -322,7 +331,7 @@ class SentFolder:
             _quiet_logout(client)
 
     def append(self, content: bytes) -> None:
-        client = open_imap(self.cfg, self.tokens)
+        client = open_imap(self.cfg, self.tokens, self._tls)
         try:
             client.append(self.cfg.sent_folder, content, flags=[b"\\Seen"])
         finally:
