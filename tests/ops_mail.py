@@ -81,20 +81,6 @@ def store_and_process(rt: Runtime, content: bytes, key: str) -> tuple[int, str]:
     return raw.id, process_raw(rt, raw.id)
 
 
-def config_file(tmp_path: Path, state: Path, extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[gateway]
-address = "escalations@example.org"
-state_dir = "{state}"
-[trust]
-authserv_ids = ["mx.example.org"]
-agent_domains = ["drchrono.com"]
-{extra}
-""")
-    return path
-
-
 AGENT_CONFIG = """\
 [gateway]
 address = "escalations@example.org"
@@ -102,6 +88,13 @@ address = "escalations@example.org"
 authserv_ids = ["mx.example.org"]
 agent_domains = ["drchrono.com"]
 """
+
+
+def config_file(tmp_path: Path, state: Path, extra: str = "") -> Path:
+    """The agents' test configuration as a file, with its state in `state`, plus `extra` TOML."""
+    path = tmp_path / "config.toml"
+    path.write_text(AGENT_CONFIG.replace("[gateway]\n", f'[gateway]\nstate_dir = "{state}"\n', 1) + extra + "\n")
+    return path
 
 
 def make_config(state_dir: Path, extra: str = "") -> Config:
