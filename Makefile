@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint sysdeps bench clean
 
 $(STAMP): pyproject.toml
+	@# A Debian system Python ships venv/ensurepip separately (python3-venv).
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || sh scripts/install-system-deps.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
