@@ -64,7 +64,7 @@ def purge_due(rt: Runtime, *, dry_run: bool = False, actor: str = "gateway") -> 
     report = PurgeReport(cutoff, raw_ids, outbox_ids, dry_run)
     if dry_run or not report.total:
         return report
-    message_ids = [item.message_id for item in map(store.outbox_item, outbox_ids) if item is not None]
+    message_ids = store.outbox_message_ids(outbox_ids)
     store.secure_delete()
     with store.transaction():
         store.purge_raw_content(raw_ids)

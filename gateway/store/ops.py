@@ -91,6 +91,16 @@ class OpsStore(StoreCore):
             f"SELECT id FROM outbox WHERE purged_at IS NULL AND COALESCE(sent_at, created_at) < ?"
             f" AND status IN ({marks}) ORDER BY id", (cutoff, *PURGEABLE_OUTBOX_STATES))]
 
+    def outbox_message_ids(self, outbox_ids: list[int]) -> list[str]:
+        """The Message-IDs of these outbox rows, in one query per 500 ids (without reading their content)."""
+        found: list[str] = []
+        for start in range(0, len(outbox_ids), 500):
+            chunk = outbox_ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            found += [r[0] for r in self._all(
+                f"SELECT message_id FROM outbox WHERE id IN ({marks}) AND message_id IS NOT NULL ORDER BY id", tuple(chunk))]
+        return found
+
     def purge_raw_content(self, raw_ids: list[int]) -> None:
         """Drop the raw bytes; and the sender address of mail that belongs to no vendor and no escalation
         (strangers, unreadable mail): kept only for triage, it is the one fact that can identify a person."""
