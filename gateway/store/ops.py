@@ -97,8 +97,8 @@ class OpsStore(StoreCore):
         for start in range(0, len(outbox_ids), 500):
             chunk = outbox_ids[start:start + 500]
             marks = ", ".join("?" for _ in chunk)
-            found += [r[0] for r in self._all(
-                f"SELECT message_id FROM outbox WHERE id IN ({marks}) AND message_id IS NOT NULL ORDER BY id", tuple(chunk))]
+            found += [r[0] for r in self._all(f"SELECT message_id FROM outbox WHERE id IN ({marks})"
+                                              " AND message_id IS NOT NULL ORDER BY id", tuple(chunk))]
         return found
 
     def purge_raw_content(self, raw_ids: list[int]) -> None:
